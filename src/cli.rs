@@ -1,0 +1,218 @@
+//! The command line: `serve`, `migrate`, `demo`, `user add`, `backup`.
+//! Every failure comes back as one line of text; `main` prints it and exits 1.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::access::{Actor, PlaceKind};
+use crate::config::Config;
+use crate::db::Database;
+use crate::{places, users, AppState};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "village-portal",
+    version,
+    about = "Smart-village portal for cable-TV set-top boxes"
+)]
+pub struct Cli {
+    /// TOML file with settings (environment variables override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (runs pending migrations first).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080 (default 127.0.0.1:8080 or PORTAL_BIND).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load the demo county first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Load the demo county (safe to run again).
+    Demo,
+    /// Manage back-office users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while it is in use.
+    Backup { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, official, clerk or auditor.
+        #[arg(long)]
+        role: String,
+        /// Code of the user's county, township or village.
+        #[arg(long)]
+        place: String,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+                config.validate()?;
+            }
+            let db = Database::open(&config.database_url, config.db_pool_size)?;
+            if demo {
+                load_demo_if_empty(&db, &config)?;
+            }
+            let state = AppState::with_db(config, db)?;
+            serve(state)
+        }
+        Command::Migrate => {
+            Database::open(&config.database_url, 1)?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Demo => {
+            let db = Database::open(&config.database_url, 1)?;
+            load_demo(&db, &config)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    place,
+                },
+        } => {
+            let db = Database::open(&config.database_url, 1)?;
+            add_user(&db, &username, &role, &place)
+        }
+        Command::Backup { file } => {
+            let db = Database::open(&config.database_url, 1)?;
+            backup(&db, &file)
+        }
+    }
+}
+
+fn serve(state: AppState) -> Result<(), String> {
+    let bind = state.config.bind.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
+            .bind(&bind)
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        log::info!("village-portal listening on http://{bind}");
+        server
+            .run()
+            .await
+            .map_err(|e| format!("server stopped: {e}"))
+    })
+}
+
+fn load_demo_if_empty(db: &Database, config: &Config) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let empty = places::of_kind(&mut conn, PlaceKind::County)
+        .map_err(|e| e.to_string())?
+        .is_empty();
+    drop(conn);
+    if empty {
+        load_demo(db, config)
+    } else {
+        log::info!("database has data; --demo left it as it is");
+        Ok(())
+    }
+}
+
+fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let report =
+        crate::demo::load(&mut conn, config.demo_password.as_deref()).map_err(|e| e.to_string())?;
+    println!(
+        "demo county loaded: {} places, {} users, {} households added",
+        report.places_added, report.users_added, report.households_added
+    );
+    if let Some(password) = report.generated_password {
+        println!(
+            "password of the demo users (admin, official, clerk, clerk2, auditor): {password}"
+        );
+    }
+    Ok(())
+}
+
+/// Reads the password: the first line of standard input (no echo needed; it
+/// never reaches a terminal when piped).
+fn read_password() -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!(
+            "password (at least {} characters), then Enter:",
+            users::PASSWORD_MIN_CHARS
+        );
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("no password on standard input".into());
+    }
+    Ok(password)
+}
+
+fn add_user(db: &Database, username: &str, role: &str, place_code: &str) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    if crate::access::Role::parse(role).is_none() {
+        return Err(format!(
+            "unknown role '{role}': use admin, official, clerk or auditor"
+        ));
+    }
+    let place = places::find_by_code(&mut conn, place_code)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("unknown place code '{place_code}'"))?;
+    let county_scope = {
+        let scope = places::scope(&mut conn, &place).map_err(|e| e.to_string())?;
+        let county_id = scope.county_id.ok_or("place has no county")?;
+        places::scope_of(&mut conn, county_id).map_err(|e| e.to_string())?
+    };
+    let password = read_password()?;
+    let actor = Actor::system("cli", county_scope);
+    let form = users::NewUserForm {
+        username: username.to_string(),
+        display_name: String::new(),
+        role: role.to_string(),
+        place_id: Some(place.id),
+        password,
+    };
+    let user = users::create(&mut conn, &actor, &form).map_err(|e| e.to_string())?;
+    println!(
+        "user {} added ({}, {})",
+        user.username, user.role, place.code
+    );
+    Ok(())
+}
+
+fn backup(db: &Database, file: &std::path::Path) -> Result<(), String> {
+    if file.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file name",
+            file.display()
+        ));
+    }
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    crate::db::backup_sqlite(&mut conn, file)?;
+    println!("backup written to {}", file.display());
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Settings: defaults, then an optional TOML file, then `PORTAL_*` / `DATABASE_URL`
+//! environment variables. Validated once at start; passed around in `AppState`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    /// Cookie signing key material; generated and stored in the database when unset.
+    pub secret: Option<String>,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    pub session_idle_minutes: i64,
+    /// Offset the deployment shows times in, e.g. `+08:00`.
+    pub utc_offset: String,
+    pub db_pool_size: u32,
+    pub demo_password: Option<String>,
+    pub demo_token: Option<String>,
+    /// Sign-in throttling: failures per username, per client address, and the window.
+    pub login_max_failures_user: i64,
+    pub login_max_failures_ip: i64,
+    pub login_window_minutes: i64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Largest accepted form or JSON body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://data/portal.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            secret: None,
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            utc_offset: "+08:00".into(),
+            db_pool_size: 8,
+            demo_password: None,
+            demo_token: None,
+            login_max_failures_user: 5,
+            login_max_failures_ip: 20,
+            login_window_minutes: 15,
+            trust_proxy: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The TOML file: every key optional, unknown keys refused (typos surface).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    secret: Option<String>,
+    secure_cookies: Option<bool>,
+    session_idle_minutes: Option<i64>,
+    utc_offset: Option<String>,
+    db_pool_size: Option<u32>,
+    demo_password: Option<String>,
+    demo_token: Option<String>,
+    login_max_failures_user: Option<i64>,
+    login_max_failures_ip: Option<i64>,
+    login_window_minutes: Option<i64>,
+    trust_proxy: Option<bool>,
+    max_body_bytes: Option<usize>,
+}
+
+impl Config {
+    /// Loads from the optional TOML file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        Self::load_from(file, |key| std::env::var(key).ok())
+    }
+
+    /// Same as `load`, reading variables through `env` (tests pass a map).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let mut c = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+            let f: FileConfig = toml::from_str(&text)
+                .map_err(|e| format!("config file {}: {e}", path.display()))?;
+            macro_rules! take {
+                ($($field:ident),*) => { $( if let Some(v) = f.$field { c.$field = v; } )* };
+            }
+            take!(
+                database_url,
+                bind,
+                secure_cookies,
+                session_idle_minutes,
+                utc_offset,
+                db_pool_size,
+                login_max_failures_user,
+                login_max_failures_ip,
+                login_window_minutes,
+                trust_proxy,
+                max_body_bytes
+            );
+            c.secret = f.secret.or(c.secret);
+            c.demo_password = f.demo_password.or(c.demo_password);
+            c.demo_token = f.demo_token.or(c.demo_token);
+        }
+        let text = |key: &str| env(key).filter(|v| !v.is_empty());
+        if let Some(v) = text("DATABASE_URL") {
+            c.database_url = v;
+        }
+        if let Some(v) = text("PORTAL_BIND") {
+            c.bind = v;
+        }
+        if let Some(v) = text("PORTAL_SECRET") {
+            c.secret = Some(v);
+        }
+        if let Some(v) = text("PORTAL_UTC_OFFSET") {
+            c.utc_offset = v;
+        }
+        if let Some(v) = text("PORTAL_DEMO_PASSWORD") {
+            c.demo_password = Some(v);
+        }
+        if let Some(v) = text("PORTAL_DEMO_TOKEN") {
+            c.demo_token = Some(v);
+        }
+        parse_env(&text, "PORTAL_SECURE_COOKIES", &mut c.secure_cookies)?;
+        parse_env(&text, "PORTAL_TRUST_PROXY", &mut c.trust_proxy)?;
+        parse_env(
+            &text,
+            "PORTAL_SESSION_IDLE_MINUTES",
+            &mut c.session_idle_minutes,
+        )?;
+        parse_env(&text, "PORTAL_DB_POOL_SIZE", &mut c.db_pool_size)?;
+        parse_env(
+            &text,
+            "PORTAL_LOGIN_MAX_FAILURES_USER",
+            &mut c.login_max_failures_user,
+        )?;
+        parse_env(
+            &text,
+            "PORTAL_LOGIN_MAX_FAILURES_IP",
+            &mut c.login_max_failures_ip,
+        )?;
+        parse_env(
+            &text,
+            "PORTAL_LOGIN_WINDOW_MINUTES",
+            &mut c.login_window_minutes,
+        )?;
+        parse_env(&text, "PORTAL_MAX_BODY_BYTES", &mut c.max_body_bytes)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks every setting; the message names the setting and what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::db::DbUrl::parse(&self.database_url)?;
+        self.bind.parse::<SocketAddr>().map_err(|_| {
+            format!(
+                "bind address '{}' is not HOST:PORT (e.g. 127.0.0.1:8080)",
+                self.bind
+            )
+        })?;
+        if let Some(secret) = &self.secret {
+            if secret.len() < 32 {
+                return Err("PORTAL_SECRET must be at least 32 characters".into());
+            }
+        }
+        self.offset()?;
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            return Err("session idle timeout must be between 1 and 1440 minutes".into());
+        }
+        if !(1..=64).contains(&self.db_pool_size) {
+            return Err("database pool size must be between 1 and 64".into());
+        }
+        if self.login_max_failures_user < 1
+            || self.login_max_failures_ip < 1
+            || self.login_window_minutes < 1
+        {
+            return Err("sign-in throttling limits must be at least 1".into());
+        }
+        if self.max_body_bytes < 1024 {
+            return Err("max body size must be at least 1024 bytes".into());
+        }
+        if let Some(p) = &self.demo_password {
+            crate::users::check_password_rules(p)
+                .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The deployment's UTC offset, parsed from `+HH:MM`.
+    pub fn offset(&self) -> Result<FixedOffset, String> {
+        parse_offset(&self.utc_offset)
+            .ok_or_else(|| format!("UTC offset '{}' is not like +08:00", self.utc_offset))
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(
+    text: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    slot: &mut T,
+) -> Result<(), String> {
+    if let Some(v) = text(key) {
+        *slot = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{key} has an invalid value '{v}'"))?;
+    }
+    Ok(())
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_from(None, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/portal.db");
+        assert_eq!(c.offset().unwrap().local_minus_utc(), 8 * 3600);
+    }
+
+    #[test]
+    fn env_overrides_and_validation() {
+        let c = load(&[
+            ("PORTAL_BIND", "0.0.0.0:9000"),
+            ("PORTAL_SESSION_IDLE_MINUTES", "10"),
+        ])
+        .unwrap();
+        assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.session_idle_minutes, 10);
+        assert!(load(&[("PORTAL_BIND", "nonsense")])
+            .unwrap_err()
+            .contains("bind address"));
+        assert!(load(&[("PORTAL_SESSION_IDLE_MINUTES", "abc")])
+            .unwrap_err()
+            .contains("PORTAL_SESSION_IDLE_MINUTES"));
+        assert!(load(&[("DATABASE_URL", "mysql://x/y")])
+            .unwrap_err()
+            .contains("unknown scheme"));
+        assert!(load(&[("PORTAL_SECRET", "short")]).is_err());
+        assert!(load(&[("PORTAL_UTC_OFFSET", "8")]).is_err());
+        assert!(load(&[("PORTAL_DEMO_PASSWORD", "short")]).is_err());
+    }
+
+    #[test]
+    fn toml_file_is_read_and_typos_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "bind = \"127.0.0.1:9999\"\nsession_idle_minutes = 5\n",
+        )
+        .unwrap();
+        let c = Config::load_from(Some(&good), |_| None).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:9999");
+        assert_eq!(c.session_idle_minutes, 5);
+        let env_wins = Config::load_from(Some(&good), |k| {
+            (k == "PORTAL_BIND").then(|| "127.0.0.1:1".to_string())
+        })
+        .unwrap();
+        assert_eq!(env_wins.bind, "127.0.0.1:1");
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(&typo, "bnid = \"x\"\n").unwrap();
+        assert!(Config::load_from(Some(&typo), |_| None)
+            .unwrap_err()
+            .contains("bnid"));
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(
+            parse_offset("-05:30").unwrap().local_minus_utc(),
+            -(5 * 3600 + 30 * 60)
+        );
+        assert!(parse_offset("+25:00").is_none());
+        assert!(parse_offset("08:00").is_none());
+    }
+}

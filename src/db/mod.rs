@@ -1,0 +1,351 @@
+//! One connection type over SQLite and PostgreSQL, chosen from the URL scheme.
+//!
+//! Everything backend-specific (pragmas, WAL, immediate transactions, ids of
+//! inserted rows) lives in this module so the domain code stays portable.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("enable at least one of the features `sqlite` and `postgres`");
+
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+}
+
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+}
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which engine a `DATABASE_URL` names, with what the driver needs to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// `sqlite://path`, `sqlite:path` or a bare path pick SQLite; `postgres://`
+    /// or `postgresql://` pick PostgreSQL; any other scheme is refused.
+    pub fn parse(url: &str) -> Result<DbUrl, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if url.contains('\0') {
+            return Err("DATABASE_URL contains a NUL byte".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            rest
+        } else if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "DATABASE_URL has unknown scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+            ));
+        } else {
+            url
+        };
+        if path.is_empty() {
+            return Err("DATABASE_URL names no SQLite file".into());
+        }
+        Ok(DbUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            DbUrl::Sqlite(_) => "sqlite",
+            DbUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Opens connections of the engine the URL names; never guesses by trying each.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl Manager {
+    pub fn new(url: DbUrl) -> Self {
+        Manager { url }
+    }
+
+    fn open(&self) -> Result<DbConn, String> {
+        match &self.url {
+            #[cfg(feature = "sqlite")]
+            DbUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or("SQLite path is not valid UTF-8")?;
+                let mut conn = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+                // Per connection: wait for the writer instead of failing, enforce
+                // foreign keys, and fsync less often (safe with WAL).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(|e| e.to_string()),
+            #[allow(unreachable_patterns)]
+            other => Err(format!(
+                "this build has no {} support; rebuild with `--features {}`",
+                other.engine(),
+                other.engine()
+            )),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnError(String);
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        self.open().map_err(ConnError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnError(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // A connection left inside a transaction must not go back to the pool.
+        !matches!(
+            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth(),
+            Ok(None)
+        )
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The shared handle: a pool plus which engine it talks to.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    url: DbUrl,
+}
+
+impl Database {
+    /// Opens the database, runs pending migrations, then builds the pool.
+    pub fn open(url: &str, pool_size: u32) -> Result<Database, String> {
+        let url = DbUrl::parse(url)?;
+        if let DbUrl::Sqlite(path) = &url {
+            prepare_sqlite_dir(path)?;
+        }
+        let manager = Manager::new(url.clone());
+        {
+            let mut conn = manager
+                .open()
+                .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
+            run_migrations(&mut conn)?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
+        Ok(Database { pool, url })
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    pub fn get(&self) -> Result<PooledConn, AppError> {
+        self.pool
+            .get()
+            .map_err(|e| AppError::Unavailable(format!("database pool: {e}")))
+    }
+
+    /// Runs blocking database work off the async executor.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+fn prepare_sqlite_dir(path: &Path) -> Result<(), String> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create data folder {}: {e}", dir.display()))?;
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"")
+            .and_then(|_| std::fs::remove_file(&probe))
+            .map_err(|e| format!("data folder {} is not writable: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the embedded migrations of the connection's engine.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let migrations = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => {
+            // WAL is a property of the file: set it once, outside any transaction.
+            c.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot enable WAL: {e}"))?;
+            SQLITE_MIGRATIONS
+        }
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => PG_MIGRATIONS,
+    };
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| format!("migrations failed: {e}"))?;
+    for m in &applied {
+        log::info!("applied migration {m}");
+    }
+    Ok(applied.len())
+}
+
+/// Runs `f` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so two
+/// writers queue on the busy timeout instead of failing on lock upgrade.
+pub fn write<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// The id of the row this connection inserted last (MultiConnection has no RETURNING).
+pub fn last_insert_id(conn: &mut DbConn) -> QueryResult<i64> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => diesel::select(sql::<BigInt>("last_insert_rowid()")).get_result(c),
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(c) => diesel::select(sql::<BigInt>("lastval()")).get_result(c),
+    }
+}
+
+/// True when the error is a unique-constraint violation on either engine.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// A consistent online copy of a SQLite database (`VACUUM INTO`).
+pub fn backup_sqlite(conn: &mut DbConn, target: &Path) -> Result<(), String> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => {
+            let target = target.to_str().ok_or("backup path is not valid UTF-8")?;
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(target)
+                .execute(c)
+                .map(|_| ())
+                .map_err(|e| format!("backup failed: {e}"))
+        }
+        #[cfg(feature = "postgres")]
+        DbConn::Pg(_) => Err("backup copies SQLite databases; for PostgreSQL use pg_dump".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_picks_the_engine() {
+        assert_eq!(
+            DbUrl::parse("sqlite://data/portal.db"),
+            Ok(DbUrl::Sqlite("data/portal.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("/var/lib/portal.db"),
+            Ok(DbUrl::Sqlite("/var/lib/portal.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db"),
+            Ok(DbUrl::Postgres("postgres://u@h/db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("postgresql://u@h/db"),
+            Ok(DbUrl::Postgres("postgresql://u@h/db".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused() {
+        let err = DbUrl::parse("mysql://u@h/db").unwrap_err();
+        assert!(err.contains("unknown scheme 'mysql'"), "{err}");
+        assert!(DbUrl::parse("").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("a\0b").is_err());
+    }
+}

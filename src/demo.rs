@@ -1,0 +1,169 @@
+//! The demo county: places, users and households, loaded idempotently.
+//! Anything already present (by code, username or STB id) is left as it is.
+
+use crate::access::{Actor, PlaceKind};
+use crate::db::DbConn;
+use crate::error::AppResult;
+use crate::households::{self, HouseholdForm};
+use crate::places::{self, Place, PlaceForm};
+use crate::users::{self, NewUserForm};
+
+const COUNTY: Named = ("dongying", "东营区");
+
+/// (code, name)
+type Named = (&'static str, &'static str);
+
+/// Townships and their villages; the first two villages are named in CONTRACT.md.
+const TOWNSHIPS: &[(&str, &str, &[Named])] = &[
+    (
+        "huanghelu",
+        "黄河路街道",
+        &[
+            ("gengjing", "耿井村"),
+            ("chenzhuang", "陈庄村"),
+            ("beihe", "北河村"),
+            ("liujia", "刘家村"),
+        ],
+    ),
+    (
+        "shengyuan",
+        "胜园街道",
+        &[("songjia", "宋家村"), ("mazhuang", "马庄村")],
+    ),
+    (
+        "niuzhuang",
+        "牛庄镇",
+        &[("wangying", "王营村"), ("dazhang", "大张村")],
+    ),
+];
+
+/// (username, display name, role, place code)
+const USERS: &[(&str, &str, &str, &str)] = &[
+    ("admin", "县平台管理员", "admin", "dongying"),
+    ("official", "黄河路街道审核员", "official", "huanghelu"),
+    ("clerk", "耿井村文书", "clerk", "gengjing"),
+    ("clerk2", "陈庄村文书", "clerk", "chenzhuang"),
+    ("auditor", "县审计员", "auditor", "dongying"),
+];
+
+/// (STB id, village code, household number, PIN)
+const HOUSEHOLDS: &[(&str, &str, &str, &str)] = &[
+    ("STB0001", "gengjing", "001", "1234"),
+    ("STB0002", "gengjing", "002", "2580"),
+    ("STB0003", "gengjing", "003", "1357"),
+    ("STB0101", "chenzhuang", "001", "2468"),
+    ("STB0102", "chenzhuang", "002", "9753"),
+];
+
+/// What the demo loader did, for the command line to print.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub places_added: usize,
+    pub users_added: usize,
+    pub households_added: usize,
+    /// The password of the users added now, when it was generated here.
+    pub generated_password: Option<String>,
+}
+
+pub fn load(conn: &mut DbConn, password: Option<&str>) -> AppResult<Report> {
+    let mut report = Report::default();
+    let county = match places::find_by_code(conn, COUNTY.0)? {
+        Some(c) => c,
+        None => {
+            report.places_added += 1;
+            places::create_county(conn, "demo", COUNTY.0, COUNTY.1)?
+        }
+    };
+    let actor = Actor::system("demo", places::scope(conn, &county)?);
+
+    for (code, name, villages) in TOWNSHIPS {
+        let township = ensure_place(
+            conn,
+            &actor,
+            &mut report,
+            PlaceKind::Township,
+            code,
+            name,
+            &county,
+        )?;
+        for (vcode, vname) in *villages {
+            ensure_place(
+                conn,
+                &actor,
+                &mut report,
+                PlaceKind::Village,
+                vcode,
+                vname,
+                &township,
+            )?;
+        }
+    }
+
+    let generated = password.is_none().then(|| crate::crypto::random_hex(8));
+    let password = password.or(generated.as_deref()).unwrap_or_default();
+    for (username, display, role, place_code) in USERS {
+        if users::find_by_username(conn, username)?.is_some() {
+            continue;
+        }
+        let place = places::find_by_code(conn, place_code)?;
+        users::create(
+            conn,
+            &actor,
+            &NewUserForm {
+                username: username.to_string(),
+                display_name: display.to_string(),
+                role: role.to_string(),
+                place_id: place.map(|p| p.id),
+                password: password.to_string(),
+            },
+        )?;
+        report.users_added += 1;
+    }
+    if report.users_added > 0 {
+        report.generated_password = generated;
+    }
+
+    for (stb, village, number, pin) in HOUSEHOLDS {
+        if households::find_by_stb(conn, stb)?.is_some() {
+            continue;
+        }
+        let village = places::village_by_code(conn, village)?;
+        households::create(
+            conn,
+            &actor,
+            &HouseholdForm {
+                village_id: Some(village.id),
+                stb_id: stb.to_string(),
+                number: number.to_string(),
+                pin: pin.to_string(),
+            },
+        )?;
+        report.households_added += 1;
+    }
+    Ok(report)
+}
+
+fn ensure_place(
+    conn: &mut DbConn,
+    actor: &Actor,
+    report: &mut Report,
+    kind: PlaceKind,
+    code: &str,
+    name: &str,
+    parent: &Place,
+) -> AppResult<Place> {
+    if let Some(p) = places::find_by_code(conn, code)? {
+        return Ok(p);
+    }
+    report.places_added += 1;
+    places::create(
+        conn,
+        actor,
+        kind,
+        &PlaceForm {
+            code: code.into(),
+            name: name.into(),
+            parent_id: Some(parent.id),
+        },
+    )
+}

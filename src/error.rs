@@ -1,0 +1,123 @@
+//! The one error type. Handlers and domain code return `AppError`; the web
+//! layer's error middleware turns any error response into a TV page, a back
+//! office page or JSON depending on where the request went.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed; the text says what to fix (shown to the user).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Form input that fails validation, field by field.
+    #[error("{0}")]
+    Invalid(crate::validate::FieldErrors),
+    /// API caller without a valid token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed-in admin pages only: send the browser to the sign-in form.
+    #[error("请先登录")]
+    LoginRequired,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The stored data changed under the user, or a unique name is taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("提交的内容太大")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected; the detail goes to the log, never to the user.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("您没有权限进行此操作".into())
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("找不到{what}"))
+    }
+
+    /// The message safe to show to the person or program that asked.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "服务器出了点问题，请稍后再试".into(),
+            AppError::Unavailable(_) => "服务暂时不可用，请稍后再试".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::not_found("该记录"),
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Carried in the response's extensions so the error middleware can render the
+/// message in the style of the page that failed.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::LoginRequired => StatusCode::SEE_OTHER,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(detail) | AppError::Unavailable(detail) => {
+                log::error!("{detail}");
+            }
+            _ => {}
+        }
+        if let AppError::LoginRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header(("Location", "/admin/login"))
+                .finish();
+        }
+        let mut res = HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.public_message());
+        res.extensions_mut().insert(ErrorInfo {
+            message: self.public_message(),
+        });
+        res
+    }
+}
+
+/// The message of the 404 for an unknown village code (the TV error page
+/// then offers the village chooser instead of that village's home).
+pub const UNKNOWN_VILLAGE: &str = "找不到这个村";
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,89 @@
+//! village-portal: a smart-village portal for cable-TV set-top boxes, with a
+//! back office for village clerks and township officials.
+
+pub mod access;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod households;
+pub mod places;
+pub mod settings;
+pub mod time;
+pub mod users;
+pub mod validate;
+pub mod web;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::Key;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::App;
+use chrono::FixedOffset;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::Config;
+use crate::db::Database;
+
+/// Shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub offset: FixedOffset,
+    pub session_key: Key,
+    /// Bursts of sign-in attempts per client address, per instance. It bounds
+    /// the password-hashing work one address can cause; the lasting
+    /// throttle is `users::throttle`, in the database.
+    pub login_bursts: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl AppState {
+    /// Opens the database (running migrations) and prepares the session key.
+    pub fn open(config: Config) -> Result<AppState, String> {
+        config.validate()?;
+        let db = Database::open(&config.database_url, config.db_pool_size)?;
+        AppState::with_db(config, db)
+    }
+
+    pub fn with_db(config: Config, db: Database) -> Result<AppState, String> {
+        let offset = config.offset()?;
+        let secret = {
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            settings::session_secret(&mut conn, config.secret.as_deref())
+                .map_err(|e| e.to_string())?
+        };
+        if secret.len() < 32 {
+            return Err("session secret must be at least 32 characters".into());
+        }
+        let session_key = Key::derive_from(secret.as_bytes());
+        let per_minute = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN);
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            offset,
+            session_key,
+            login_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+        })
+    }
+}
+
+/// The whole application: middleware, extractor limits and routes.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::app(state)
+}

@@ -1,0 +1,195 @@
+//! The back office (PC browser, 1366x768): layout, navigation by role, and
+//! the pages for places, households, users and the audit log.
+
+mod audit;
+mod households;
+mod places;
+mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+
+use super::auth::CurrentUser;
+use crate::access::{Action, Role};
+use crate::error::{AppError, AppResult};
+use crate::validate::FieldErrors;
+use crate::AppState;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every back-office page shows around its content.
+pub struct Layout {
+    pub css: String,
+    pub title: String,
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub place_name: String,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+}
+
+impl Layout {
+    pub fn new(me: &CurrentUser, place_name: String, title: &str, active: &str) -> Layout {
+        let role = me.actor.role;
+        let mut nav = vec![("/admin", "工作台")];
+        if may_anywhere(me, Action::ManagePlaces) {
+            nav.push(("/admin/places", "地点管理"));
+        }
+        if may_anywhere(me, Action::ManageHouseholds) {
+            nav.push(("/admin/households", "住户管理"));
+        }
+        if role == Role::Admin {
+            nav.push(("/admin/users", "用户管理"));
+        }
+        if may_anywhere(me, Action::ViewAudit) {
+            nav.push(("/admin/audit", "审计日志"));
+        }
+        Layout {
+            css: super::assets::url("admin.css"),
+            title: title.to_string(),
+            user_name: me.user.display_name.clone(),
+            role_label: role.label(),
+            place_name,
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: href == active,
+                })
+                .collect(),
+            csrf: me.csrf.clone(),
+        }
+    }
+}
+
+/// Whether the user may do `action` on their own place (and so sees its page).
+fn may_anywhere(me: &CurrentUser, action: Action) -> bool {
+    me.actor.may(action, &me.actor.place)
+}
+
+/// Builds the layout, loading the name of the user's place.
+pub async fn layout(
+    state: &AppState,
+    me: &CurrentUser,
+    title: &str,
+    active: &str,
+) -> AppResult<Layout> {
+    let place_id = me.user.place_id;
+    let place = state
+        .db
+        .run(move |c| crate::places::get(c, place_id))
+        .await?;
+    Ok(Layout::new(me, place.name, title, active))
+}
+
+/// A form page shown again after a failed submit: 400 with the messages.
+pub fn invalid(t: &impl Template) -> AppResult<HttpResponse> {
+    super::render_status(StatusCode::BAD_REQUEST, t)
+}
+
+/// Splits a domain result into the field errors a form shows and everything else.
+pub fn field_errors<T>(r: AppResult<T>) -> AppResult<Result<T, FieldErrors>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(AppError::Invalid(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A page of a paginated list: numbers and links.
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `base` is the list's address with its filters, ending in `?` or `&`.
+    pub fn new(page: i64, per_page: i64, total: i64, base: &str) -> Pager {
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        let page = page.clamp(1, pages);
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| format!("{base}page={}", page - 1)),
+            next: (page < pages).then(|| format!("{base}page={}", page + 1)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    role: &'static str,
+    counts: Vec<(&'static str, i64)>,
+}
+
+#[get("/admin")]
+async fn dashboard(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    let layout = layout(&state, &me, "工作台", "/admin").await?;
+    let counts = state
+        .db
+        .run(|conn| {
+            use crate::db::schema::{households, places, users};
+            use diesel::prelude::*;
+            let villages: i64 = places::table
+                .filter(places::kind.eq("village"))
+                .count()
+                .get_result(conn)?;
+            let townships: i64 = places::table
+                .filter(places::kind.eq("township"))
+                .count()
+                .get_result(conn)?;
+            let hh: i64 = households::table.count().get_result(conn)?;
+            let us: i64 = users::table.count().get_result(conn)?;
+            Ok(vec![
+                ("乡镇街道", townships),
+                ("村", villages),
+                ("住户", hh),
+                ("用户", us),
+            ])
+        })
+        .await?;
+    super::render(&Dashboard {
+        layout,
+        role: me.actor.role.as_str(),
+        counts,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html")]
+pub struct ErrorPage {
+    css: String,
+    status: u16,
+    message: String,
+}
+
+impl ErrorPage {
+    pub fn new(status: StatusCode, message: &str) -> ErrorPage {
+        ErrorPage {
+            css: super::assets::url("admin.css"),
+            status: status.as_u16(),
+            message: message.to_string(),
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(super::auth::routes)
+        .service(dashboard)
+        .configure(places::routes)
+        .configure(households::routes)
+        .configure(users::routes)
+        .configure(audit::routes);
+}

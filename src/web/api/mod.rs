@@ -1,0 +1,31 @@
+//! The JSON API for machines (health kiosks, camera systems) and monitors.
+
+use actix_web::{get, web, HttpResponse};
+use diesel::connection::SimpleConnection;
+
+use crate::error::AppError;
+use crate::AppState;
+
+/// 200 `{"status":"ok"}` when the database answers, 503 with the reason otherwise.
+#[get("/healthz")]
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let probe = state
+        .db
+        .run(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| AppError::Unavailable(e.to_string()))
+        })
+        .await;
+    match probe {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(e) => {
+            log::error!("health check failed: {e}");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "error", "reason": "database unavailable"}))
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz);
+}

@@ -1,0 +1,295 @@
+//! Back-office sign-in: the session cookie, the signed-in user as an
+//! extractor, and CSRF tokens on every form.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::access::Actor;
+use crate::error::{AppError, AppResult};
+use crate::users::{self, throttle, User};
+use crate::AppState;
+
+const UID: &str = "uid";
+const VERSION: &str = "ver";
+const SEEN: &str = "seen";
+const CSRF: &str = "csrf";
+
+/// The client's address: the socket peer, or `X-Forwarded-For` behind a trusted proxy.
+pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return ip.chars().take(64).collect();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn session_err(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("session: {e}"))
+}
+
+/// This session's CSRF token, made on first use.
+pub fn csrf_token(session: &Session) -> AppResult<String> {
+    if let Some(t) = session.get::<String>(CSRF).map_err(session_err)? {
+        return Ok(t);
+    }
+    let token = crate::crypto::random_hex(32);
+    session.insert(CSRF, &token).map_err(session_err)?;
+    Ok(token)
+}
+
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The signed-in user, loaded fresh on every request so that disabling a user
+/// or resetting their password ends their sessions at once.
+pub struct CurrentUser {
+    pub user: User,
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let uid = session.get::<i64>(UID).map_err(session_err)?;
+            let version = session.get::<i32>(VERSION).map_err(session_err)?;
+            let seen = session.get::<i64>(SEEN).map_err(session_err)?;
+            let (Some(uid), Some(version), Some(seen)) = (uid, version, seen) else {
+                return Err(AppError::LoginRequired);
+            };
+            let now = chrono::Utc::now().timestamp();
+            if now - seen > state.config.session_idle_minutes * 60 {
+                session.purge();
+                return Err(AppError::LoginRequired);
+            }
+            let loaded = state
+                .db
+                .run(move |conn| {
+                    let user = match users::get(conn, uid) {
+                        Ok(u) => u,
+                        Err(AppError::NotFound(_)) => return Ok(None),
+                        Err(e) => return Err(e),
+                    };
+                    if user.disabled || user.session_version != version {
+                        return Ok(None);
+                    }
+                    let actor = users::actor(conn, &user)?;
+                    Ok(Some((user, actor)))
+                })
+                .await?;
+            let Some((user, actor)) = loaded else {
+                session.purge();
+                return Err(AppError::LoginRequired);
+            };
+            session.insert(SEEN, now).map_err(session_err)?;
+            let csrf = csrf_token(&session)?;
+            Ok(CurrentUser { user, actor, csrf })
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// A url-encoded form whose `csrf_token` field matched the session's token.
+/// Every admin POST takes its form through this, so none can forget the check.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let is_form = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|e| match e.as_response_error().status_code() {
+                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                    _ => AppError::BadRequest("无法读取提交的表单".into()),
+                })?;
+            if !is_form {
+                return Err(AppError::BadRequest("表单格式不对".into()));
+            }
+            let field: CsrfField = serde_urlencoded::from_bytes(&body)
+                .map_err(|_| AppError::BadRequest("表单内容无效".into()))?;
+            let expected = session.get::<String>(CSRF).map_err(session_err)?;
+            let valid = expected.is_some_and(|t| same(t.as_bytes(), field.csrf_token.as_bytes()));
+            if !valid {
+                return Err(AppError::Forbidden(
+                    "页面已过期或来源不明（安全校验未通过），请返回刷新后再提交".into(),
+                ));
+            }
+            let form = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| AppError::BadRequest(format!("表单内容无效：{e}")))?;
+            Ok(CsrfForm(form))
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage {
+    csrf: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[get("/admin/login")]
+async fn login_form(session: Session) -> Result<HttpResponse, AppError> {
+    if session.get::<i64>(UID).map_err(session_err)?.is_some() {
+        return Ok(super::redirect("/admin"));
+    }
+    super::render(&LoginPage {
+        csrf: csrf_token(&session)?,
+        username: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[post("/admin/login")]
+async fn login(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let CsrfForm(form) = form;
+    let client = client_addr(&req, state.config.trust_proxy);
+    let shown_name: String = form.username.trim().chars().take(32).collect();
+    let retry = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
+        super::render_status(
+            status,
+            &LoginPage {
+                csrf: csrf_token(&session)?,
+                username: shown_name.clone(),
+                error: Some(message),
+            },
+        )
+    };
+    if state.login_bursts.check_key(&client).is_err() {
+        return retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录尝试太频繁，请一分钟后再试".into(),
+        );
+    }
+    let limits = throttle::Limits {
+        per_user: state.config.login_max_failures_user,
+        per_client: state.config.login_max_failures_ip,
+        window_minutes: state.config.login_window_minutes,
+    };
+    let outcome = state
+        .db
+        .run(move |conn| users::sign_in(conn, &limits, &form.username, &form.password, &client))
+        .await;
+    match outcome {
+        Ok((user, _)) => {
+            // A new session id and a new CSRF token at sign-in (no fixation).
+            session.renew();
+            session.clear();
+            session.insert(UID, user.id).map_err(session_err)?;
+            session
+                .insert(VERSION, user.session_version)
+                .map_err(session_err)?;
+            session
+                .insert(SEEN, chrono::Utc::now().timestamp())
+                .map_err(session_err)?;
+            csrf_token(&session)?;
+            Ok(super::redirect("/admin"))
+        }
+        Err(AppError::TooManyRequests(m)) => retry(StatusCode::TOO_MANY_REQUESTS, m),
+        Err(AppError::BadRequest(m)) => retry(StatusCode::UNAUTHORIZED, m),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[post("/admin/logout")]
+async fn logout(
+    session: Session,
+    state: web::Data<AppState>,
+    me: Option<CurrentUser>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(me) = me {
+        state
+            .db
+            .run(move |conn| {
+                crate::db::write(conn, |conn| {
+                    crate::audit::record(
+                        conn,
+                        &me.actor,
+                        crate::audit::Event {
+                            action: "session.sign_out",
+                            target_type: "user",
+                            target_id: Some(me.user.id),
+                            place_id: Some(me.user.place_id),
+                            summary: String::new(),
+                        },
+                    )
+                })
+                .map_err(AppError::from)
+            })
+            .await?;
+    }
+    session.purge();
+    Ok(super::redirect("/admin/login"))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_form).service(login).service(logout);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_time_compare() {
+        assert!(super::same(b"abc", b"abc"));
+        assert!(!super::same(b"abc", b"abd"));
+        assert!(!super::same(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,108 @@
+//! HTTP: the TV pages, the back office and the JSON API.
+
+pub mod admin;
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod errors;
+pub mod tv;
+
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::body::MessageBody;
+use actix_web::cookie::SameSite;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{web, App, HttpResponse};
+use askama::Template;
+
+use crate::error::AppError;
+use crate::AppState;
+
+/// Renders a template as an HTML response.
+pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(t.render()?))
+}
+
+/// Same, with a status other than 200 (forms shown again with their errors).
+pub fn render_status(
+    status: actix_web::http::StatusCode,
+    t: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(t.render()?))
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.max_body_bytes;
+    let session =
+        SessionMiddleware::builder(CookieSessionStore::default(), state.session_key.clone())
+            .cookie_name("vp_session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(state.config.secure_cookies)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default())
+            .build();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(errors::form_error),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(errors::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+        .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        .wrap(errors::handlers())
+        .wrap(session)
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "same-origin")),
+        )
+        // The path only: query strings may carry ids a villager typed.
+        .wrap(
+            Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                .custom_request_replace("method", |req| req.method().to_string()),
+        )
+        .configure(routes)
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found("这个页面"))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(assets::serve)
+        .configure(api::routes)
+        .configure(tv::routes)
+        .configure(admin::routes);
+}

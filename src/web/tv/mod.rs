@@ -1,0 +1,389 @@
+//! Set-top box pages. Every page follows shared/TV.md: 1280x720, no scrolling,
+//! plain links, a 返回 link, a key legend.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::access::PlaceKind;
+use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
+use crate::places::{self, Place};
+use crate::{households, AppState};
+
+/// Remembers which village a box belongs to, so error pages and `/tv` lead home.
+const VILLAGE_COOKIE: &str = "vp_village";
+/// The STB id the box arrived with (household pages read it).
+pub const STB_COOKIE: &str = "vp_stb";
+
+/// A section of the village portal: address segment, number on the home
+/// page (digit keys jump to it) and title.
+pub struct Section {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub hint: &'static str,
+}
+
+pub const SECTIONS: [Section; 8] = [
+    Section {
+        slug: "notices",
+        title: "通知公告",
+        hint: "村里的通知",
+    },
+    Section {
+        slug: "news",
+        title: "新闻动态",
+        hint: "身边的新鲜事",
+    },
+    Section {
+        slug: "party",
+        title: "党建园地",
+        hint: "党员风采 三会一课",
+    },
+    Section {
+        slug: "affairs",
+        title: "村务公开",
+        hint: "财务 决策 公示",
+    },
+    Section {
+        slug: "roster",
+        title: "值班表",
+        hint: "今天谁在村委",
+    },
+    Section {
+        slug: "health",
+        title: "健康小屋",
+        hint: "血压 血糖 档案",
+    },
+    Section {
+        slug: "cameras",
+        title: "雪亮监控",
+        hint: "村口 广场 画面",
+    },
+    Section {
+        slug: "videos",
+        title: "点播",
+        hint: "农技课堂 视频",
+    },
+];
+
+/// What every TV page shows around its content.
+pub struct Frame {
+    pub css: String,
+    pub title: String,
+    /// Heading at the top left (the village name on village pages).
+    pub heading: String,
+    /// Smaller line beside it (township, date).
+    pub subheading: String,
+    pub back: String,
+    pub home: String,
+    pub legend: Vec<(&'static str, &'static str)>,
+}
+
+const LEGEND_LIST: [(&str, &str); 5] = [
+    ("方向键", "选择"),
+    ("OK", "打开"),
+    ("返回", "上一级"),
+    ("数字键", "直达"),
+    ("红键", "首页"),
+];
+
+impl Frame {
+    fn village(
+        state: &AppState,
+        village: &Place,
+        township: Option<&Place>,
+        title: &str,
+        back: String,
+    ) -> Frame {
+        let date = crate::time::chinese_date(crate::time::now(), state.offset);
+        Frame {
+            css: super::assets::url("tv.css"),
+            title: format!("{title} - {}", village.name),
+            heading: village.name.clone(),
+            subheading: match township {
+                Some(t) => format!("{} · {date}", t.name),
+                None => date,
+            },
+            back,
+            home: home_url(&village.code),
+            legend: LEGEND_LIST.to_vec(),
+        }
+    }
+}
+
+pub fn home_url(village: &str) -> String {
+    format!("/tv/v/{village}")
+}
+
+/// A page number from the query, lenient: anything unreadable is page 1.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn number(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.trim().parse::<i64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
+/// A numbered link on a TV page.
+pub struct Tile {
+    pub number: usize,
+    pub href: String,
+    pub title: String,
+    pub hint: String,
+}
+
+#[derive(Template)]
+#[template(path = "tv/home.html")]
+struct HomePage {
+    frame: Frame,
+    tiles: Vec<Tile>,
+}
+
+#[derive(Template)]
+#[template(path = "tv/section.html")]
+struct SectionPage {
+    frame: Frame,
+    title: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "tv/villages.html")]
+struct VillagesPage {
+    frame: Frame,
+    tiles: Vec<Tile>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tv/error.html")]
+pub struct ErrorPage {
+    frame: Frame,
+    status: u16,
+    message: String,
+}
+
+impl ErrorPage {
+    /// A friendly page with a way home: the village's home when the address
+    /// names a known village, else the village chooser.
+    pub fn new(req: &HttpRequest, status: StatusCode, message: &str) -> ErrorPage {
+        let from_path = req
+            .path()
+            .strip_prefix("/tv/v/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|code| crate::validate::code(code, "").is_ok() && message != UNKNOWN_VILLAGE)
+            .map(str::to_string);
+        let remembered = req
+            .cookie(VILLAGE_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|code| crate::validate::code(code, "").is_ok());
+        let way_home = from_path
+            .or(remembered)
+            .map(|v| home_url(&v))
+            .unwrap_or_else(|| "/tv/villages".into());
+        ErrorPage {
+            frame: Frame {
+                css: super::assets::url("tv.css"),
+                title: "提示".into(),
+                heading: "智慧乡村".into(),
+                subheading: String::new(),
+                back: way_home.clone(),
+                home: way_home,
+                legend: vec![("OK", "打开"), ("返回", "回首页")],
+            },
+            status: status.as_u16(),
+            message: message.to_string(),
+        }
+    }
+}
+
+fn tv_cookie(name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/tv")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish()
+}
+
+#[derive(Deserialize)]
+struct EntryQuery {
+    stbid: Option<String>,
+}
+
+/// `/tv?stbid=ID`: the box's household decides the village.
+#[get("/tv")]
+async fn entry(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<EntryQuery>,
+) -> AppResult<HttpResponse> {
+    let Some(stb) = query.into_inner().stbid.filter(|s| !s.is_empty()) else {
+        let to = match req.cookie(VILLAGE_COOKIE) {
+            Some(c) if crate::validate::code(c.value(), "").is_ok() => home_url(c.value()),
+            _ => "/tv/villages".into(),
+        };
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, to))
+            .finish());
+    };
+    if households::check_stb_id(&stb).is_err() {
+        return Err(AppError::NotFound("找不到这台机顶盒的住户信息".into()));
+    }
+    let lookup = stb.clone();
+    let village = state
+        .db
+        .run(move |conn| {
+            let Some(h) = households::find_by_stb(conn, &lookup)? else {
+                return Ok(None);
+            };
+            Ok(Some(places::get(conn, h.village_id)?))
+        })
+        .await?
+        .ok_or_else(|| AppError::NotFound("找不到这台机顶盒的住户信息，请联系村委登记".into()))?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, home_url(&village.code)))
+        .cookie(tv_cookie(VILLAGE_COOKIE, village.code.clone()))
+        .cookie(tv_cookie(STB_COOKIE, stb))
+        .finish())
+}
+
+/// Loads a village and its township, or the TV 404.
+fn load_village(conn: &mut crate::db::DbConn, code: &str) -> AppResult<(Place, Option<Place>)> {
+    if crate::validate::code(code, "").is_err() {
+        return Err(AppError::NotFound(UNKNOWN_VILLAGE.into()));
+    }
+    let village = places::village_by_code(conn, code)?;
+    let township = match village.parent_id {
+        Some(id) => Some(places::get(conn, id)?),
+        None => None,
+    };
+    Ok((village, township))
+}
+
+#[get("/tv/v/{village}")]
+async fn home(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
+    let tiles = SECTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Tile {
+            number: i + 1,
+            href: format!("/tv/v/{}/{}", village.code, s.slug),
+            title: s.title.into(),
+            hint: s.hint.into(),
+        })
+        .collect();
+    let mut frame = Frame::village(
+        &state,
+        &village,
+        township.as_ref(),
+        "首页",
+        "/tv/villages".into(),
+    );
+    frame.title = format!("{} 智慧乡村", village.name);
+    super::render(&HomePage { frame, tiles })
+}
+
+#[get("/tv/v/{village}/{section}")]
+async fn section(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (code, slug) = path.into_inner();
+    let section = SECTIONS
+        .iter()
+        .find(|s| s.slug == slug)
+        .ok_or_else(|| AppError::not_found("这个栏目"))?;
+    let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
+    let frame = Frame::village(
+        &state,
+        &village,
+        township.as_ref(),
+        section.title,
+        home_url(&village.code),
+    );
+    super::render(&SectionPage {
+        frame,
+        title: section.title,
+    })
+}
+
+const VILLAGES_PER_PAGE: i64 = 8;
+
+/// Choose a village (boxes that arrive without an STB id).
+#[get("/tv/villages")]
+async fn villages(
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let all = state
+        .db
+        .run(|conn| {
+            let townships = places::of_kind(conn, PlaceKind::Township)?;
+            let mut out = Vec::new();
+            for t in townships {
+                for v in places::children(conn, t.id)? {
+                    out.push((v, t.name.clone()));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let pages = ((all.len() as i64 + VILLAGES_PER_PAGE - 1) / VILLAGES_PER_PAGE).max(1);
+    let page = query.number().min(pages);
+    let tiles = all
+        .into_iter()
+        .skip(((page - 1) * VILLAGES_PER_PAGE) as usize)
+        .take(VILLAGES_PER_PAGE as usize)
+        .enumerate()
+        .map(|(i, (v, township))| Tile {
+            number: i + 1,
+            href: home_url(&v.code),
+            title: v.name,
+            hint: township,
+        })
+        .collect();
+    let frame = Frame {
+        css: super::assets::url("tv.css"),
+        title: "选择村庄".into(),
+        heading: "选择您的村庄".into(),
+        subheading: crate::time::chinese_date(crate::time::now(), state.offset),
+        back: "/tv/villages".into(),
+        home: "/tv/villages".into(),
+        legend: vec![
+            ("方向键", "选择"),
+            ("OK", "进入"),
+            ("数字键", "直达"),
+            ("翻页键", "翻页"),
+        ],
+    };
+    let link = |p: i64| format!("/tv/villages?page={p}");
+    super::render(&VillagesPage {
+        frame,
+        tiles,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    })
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(entry)
+        .service(villages)
+        .service(home)
+        .service(section);
+}
