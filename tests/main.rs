@@ -1,0 +1,7 @@
+//! The one integration-test binary. Every test gets a fresh database: a
+//! temporary SQLite file, or a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set (see `util`).
+
+mod util;
+
+mod smoke;

@@ -1,0 +1,329 @@
+//! The test harness: a fresh database per test (a temporary SQLite file, or a
+//! new PostgreSQL database when `TEST_DATABASE_URL` is set), the app built
+//! exactly as `serve` builds it, and a small client with a cookie jar.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::test;
+use village_portal::config::Config;
+use village_portal::db::{Database, DbConn};
+use village_portal::AppState;
+
+pub const DEMO_PASSWORD: &str = "demo-password-1234";
+
+/// Where the test's database lives; dropping it removes the database.
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    #[cfg(feature = "postgres")]
+    Postgres {
+        server_url: String,
+        name: String,
+    },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let TestDb::Postgres { server_url, name } = self {
+            use diesel::{Connection, RunQueryDsl};
+            if let Ok(mut c) = diesel::PgConnection::establish(server_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c);
+            }
+        }
+    }
+}
+
+/// True when the tests run against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database URL for one test and the guard that removes it.
+fn fresh_database() -> (String, TestDb) {
+    let Some(server_url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+        return (url, TestDb::Sqlite(dir));
+    };
+    #[cfg(feature = "postgres")]
+    {
+        use diesel::{Connection, RunQueryDsl};
+        let name = format!(
+            "vp_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            village_portal::crypto::random_hex(4)
+        );
+        let mut c = diesel::PgConnection::establish(&server_url).unwrap_or_else(|e| {
+            panic!("TEST_DATABASE_URL is set but PostgreSQL does not answer: {e}")
+        });
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .expect("create test database");
+        // Same server, the new database: replace the path of the URL.
+        let base = match server_url.rfind('/') {
+            Some(i) if i > "postgres://".len() => &server_url[..i],
+            _ => server_url.as_str(),
+        };
+        let (base, query) = match server_url.split_once('?') {
+            Some((_, q)) => (base.split('?').next().unwrap_or(base), format!("?{q}")),
+            None => (base, String::new()),
+        };
+        let url = format!("{base}/{name}{query}");
+        (url, TestDb::Postgres { server_url, name })
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (server_url, &COUNTER, Ordering::SeqCst);
+        panic!("TEST_DATABASE_URL is set, but this test build has no PostgreSQL support: run `cargo test --features postgres`");
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub database_url: String,
+    _db: TestDb,
+}
+
+pub struct Builder {
+    config: Config,
+    demo: bool,
+}
+
+impl Builder {
+    pub fn config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// Load the demo county (password `DEMO_PASSWORD`).
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    pub fn build(self) -> TestApp {
+        let (url, guard) = fresh_database();
+        let mut config = self.config;
+        config.database_url = url.clone();
+        config.demo_password = Some(DEMO_PASSWORD.into());
+        let db = Database::open(&url, config.db_pool_size).expect("open test database");
+        if self.demo {
+            let mut conn = db.get().expect("connection");
+            village_portal::demo::load(&mut conn, Some(DEMO_PASSWORD)).expect("demo loads");
+        }
+        let state = AppState::with_db(config, db).expect("app state");
+        TestApp {
+            state,
+            database_url: url,
+            _db: guard,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> Builder {
+        Builder {
+            config: Config {
+                db_pool_size: 4,
+                ..Config::default()
+            },
+            demo: false,
+        }
+    }
+
+    /// The demo county on a fresh database: the usual starting point.
+    pub fn demo() -> TestApp {
+        TestApp::builder().demo().build()
+    }
+
+    /// A connection for looking at (or arranging) the stored data directly.
+    pub fn conn(&self) -> impl std::ops::DerefMut<Target = DbConn> {
+        self.state.db.get().expect("connection")
+    }
+
+    pub async fn client(
+        &self,
+    ) -> Client<
+        impl Service<
+            actix_http::Request,
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+        >,
+    > {
+        Client {
+            svc: test::init_service(village_portal::app(self.state.clone())).await,
+            cookies: HashMap::new(),
+            peer: "10.0.0.1:5000".parse().expect("addr"),
+        }
+    }
+}
+
+/// A response, read whole.
+pub struct Resp {
+    pub status: u16,
+    pub headers: header::HeaderMap,
+    pub body: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The value of the first hidden `csrf_token` field on the page.
+    pub fn csrf(&self) -> Option<String> {
+        let at =
+            self.body.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+        let end = self.body[at..].find('"')?;
+        Some(self.body[at..at + end].to_string())
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) -> &Self {
+        assert!(
+            self.body.contains(text),
+            "expected {text:?} in:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+/// Talks to the in-process app like a browser: keeps cookies, sends forms.
+pub struct Client<S> {
+    svc: S,
+    cookies: HashMap<String, String>,
+    peer: std::net::SocketAddr,
+}
+
+impl<S, B> Client<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// Pretend to come from another address (for per-address throttling).
+    pub fn set_peer(&mut self, addr: &str) {
+        self.peer = addr.parse().expect("socket address");
+    }
+
+    pub fn forget_cookies(&mut self) {
+        self.cookies.clear();
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    pub async fn send(&mut self, req: test::TestRequest) -> Resp {
+        let mut req = req.peer_addr(self.peer);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.insert_header((header::COOKIE, jar.join("; ")));
+        }
+        let res = test::call_service(&self.svc, req.to_request()).await;
+        for c in res.response().cookies() {
+            let expired =
+                c.max_age().is_some_and(|a| a.is_zero() || a.is_negative()) || c.value().is_empty();
+            if expired {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies
+                    .insert(c.name().to_string(), c.value().to_string());
+            }
+        }
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = test::read_body(res).await.to_vec();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    /// Posts a form with the CSRF token of the page at `form_page`.
+    pub async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
+        let page = self.get(form_page).await;
+        let token = page.csrf().unwrap_or_else(|| {
+            panic!(
+                "no csrf_token on {form_page} ({}):\n{}",
+                page.status, page.body
+            )
+        });
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(action, &all).await
+    }
+
+    /// Signs in through the real form; returns the answer to the POST.
+    pub async fn login(&mut self, username: &str, password: &str) -> Resp {
+        self.submit(
+            "/admin/login",
+            "/admin/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    /// Signs in as a demo user and checks it worked.
+    pub async fn login_as(&mut self, username: &str) {
+        let res = self.login(username, DEMO_PASSWORD).await;
+        assert_eq!(
+            res.status, 303,
+            "sign-in as {username} failed:\n{}",
+            res.body
+        );
+        assert_eq!(res.location(), Some("/admin"));
+    }
+}
