@@ -62,6 +62,22 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult
         .map(|_| ())
 }
 
+/// The Chinese name of an action, for the audit page.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "place.create" => "新建地点",
+        "place.update" => "修改地点",
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.password_reset" => "重置密码",
+        "household.create" => "新建住户",
+        "household.update" => "修改住户",
+        "session.sign_in" => "登录",
+        "session.sign_out" => "退出登录",
+        other => other,
+    }
+}
+
 /// Builds "field: before -> after" for the fields that changed.
 #[derive(Default)]
 pub struct Changes(Vec<String>);

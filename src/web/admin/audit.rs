@@ -47,7 +47,8 @@ struct Row {
 struct AuditPage {
     layout: Layout,
     q: Query,
-    actions: Vec<String>,
+    /// (action, its Chinese name)
+    actions: Vec<(String, String)>,
     places: Vec<Place>,
     rows: Vec<Row>,
     pager: Pager,
@@ -108,7 +109,14 @@ async fn page(
             let mut places = places::of_kind(c, crate::access::PlaceKind::County)?;
             places.extend(places::of_kind(c, crate::access::PlaceKind::Township)?);
             places.extend(places::of_kind(c, crate::access::PlaceKind::Village)?);
-            Ok((entries, total, audit::actions(c)?, places))
+            let actions = audit::actions(c)?
+                .into_iter()
+                .map(|a| {
+                    let label = audit::action_label(&a).to_string();
+                    (a, label)
+                })
+                .collect::<Vec<_>>();
+            Ok((entries, total, actions, places))
         })
         .await?;
     let place_name = |id: Option<i64>| {
@@ -120,7 +128,7 @@ async fn page(
         .map(|e: Entry| Row {
             at: crate::time::format_local(e.at, offset),
             actor: e.actor_name,
-            action: e.action,
+            action: audit::action_label(&e.action).to_string(),
             target: match e.target_id {
                 Some(id) => format!("{} #{id}", e.target_type),
                 None => e.target_type,

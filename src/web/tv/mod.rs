@@ -78,15 +78,24 @@ pub struct Frame {
     pub subheading: String,
     pub back: String,
     pub home: String,
-    pub legend: Vec<(&'static str, &'static str)>,
+    /// Set on pages of a village: the colour keys lead to its sections.
+    pub village_home: Option<String>,
+    pub legend: Vec<Key>,
+    pub js: String,
 }
 
-const LEGEND_LIST: [(&str, &str); 5] = [
-    ("方向键", "选择"),
-    ("OK", "打开"),
-    ("返回", "上一级"),
-    ("数字键", "直达"),
-    ("红键", "首页"),
+/// One entry of the key legend: the key's label, what it does, its CSS class.
+pub type Key = (&'static str, &'static str, &'static str);
+
+const LEGEND_VILLAGE: [Key; 8] = [
+    ("方向键", "选择", ""),
+    ("OK", "打开", ""),
+    ("返回", "上一级", ""),
+    ("数字", "直达", ""),
+    ("红", "首页", "red"),
+    ("绿", "通知", "green"),
+    ("黄", "健康", "yellow"),
+    ("蓝", "监控", "blue"),
 ];
 
 impl Frame {
@@ -108,7 +117,30 @@ impl Frame {
             },
             back,
             home: home_url(&village.code),
-            legend: LEGEND_LIST.to_vec(),
+            village_home: Some(home_url(&village.code)),
+            legend: LEGEND_VILLAGE.to_vec(),
+            js: super::assets::url("tv.js"),
+        }
+    }
+
+    /// A page outside any village (the chooser, errors before a village is known).
+    fn plain(
+        title: &str,
+        heading: &str,
+        subheading: String,
+        home: String,
+        legend: Vec<Key>,
+    ) -> Frame {
+        Frame {
+            css: super::assets::url("tv.css"),
+            title: title.into(),
+            heading: heading.into(),
+            subheading,
+            back: home.clone(),
+            home,
+            village_home: None,
+            legend,
+            js: super::assets::url("tv.js"),
         }
     }
 }
@@ -193,15 +225,13 @@ impl ErrorPage {
             .map(|v| home_url(&v))
             .unwrap_or_else(|| "/tv/villages".into());
         ErrorPage {
-            frame: Frame {
-                css: super::assets::url("tv.css"),
-                title: "提示".into(),
-                heading: "智慧乡村".into(),
-                subheading: String::new(),
-                back: way_home.clone(),
-                home: way_home,
-                legend: vec![("OK", "打开"), ("返回", "回首页")],
-            },
+            frame: Frame::plain(
+                "提示",
+                "智慧乡村",
+                String::new(),
+                way_home,
+                vec![("OK", "打开", ""), ("返回", "回首页", "")],
+            ),
             status: status.as_u16(),
             message: message.to_string(),
         }
@@ -273,7 +303,7 @@ fn load_village(conn: &mut crate::db::DbConn, code: &str) -> AppResult<(Place, O
 }
 
 #[get("/tv/v/{village}")]
-async fn home(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+async fn home_page(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
     let tiles = SECTIONS
@@ -356,20 +386,18 @@ async fn villages(
             hint: township,
         })
         .collect();
-    let frame = Frame {
-        css: super::assets::url("tv.css"),
-        title: "选择村庄".into(),
-        heading: "选择您的村庄".into(),
-        subheading: crate::time::chinese_date(crate::time::now(), state.offset),
-        back: "/tv/villages".into(),
-        home: "/tv/villages".into(),
-        legend: vec![
-            ("方向键", "选择"),
-            ("OK", "进入"),
-            ("数字键", "直达"),
-            ("翻页键", "翻页"),
+    let frame = Frame::plain(
+        "选择村庄",
+        "选择您的村庄",
+        crate::time::chinese_date(crate::time::now(), state.offset),
+        "/tv/villages".into(),
+        vec![
+            ("方向键", "选择", ""),
+            ("OK", "进入", ""),
+            ("数字", "直达", ""),
+            ("翻页键", "翻页", ""),
         ],
-    };
+    );
     let link = |p: i64| format!("/tv/villages?page={p}");
     super::render(&VillagesPage {
         frame,
@@ -384,6 +412,6 @@ async fn villages(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(entry)
         .service(villages)
-        .service(home)
+        .service(home_page)
         .service(section);
 }

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Screenshots of the TV pages (1280x720) and the back office (1366x768).
+
+Drives Debian's chromium through chromedriver (WebDriver over HTTP, standard
+library only) against a running portal with the demo county:
+
+    PORTAL_DEMO_PASSWORD=demo-password-1234 cargo run -- serve --demo &
+    python3 scripts/screenshots.py --base http://127.0.0.1:8080 --out docs/screenshots
+
+Needs: apt-get install chromium chromium-driver fonts-wqy-microhei
+"""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+CHROME_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    def __init__(self, width, height):
+        self.port = free_port()
+        self.driver = subprocess.Popen(
+            ["chromedriver", f"--port={self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                self._call("GET", "/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": CHROME_ARGS + [f"--window-size={width},{height}"],
+        }}}}
+        self.session = self._call("POST", "/session", caps)["sessionId"]
+        # The viewport, not the window, must be exactly the screen size.
+        self.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}})
+
+    def _call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as res:
+            return json.load(res)["value"] if method != "GET" or path != "/status" else None
+
+    def cmd(self, method, path, body=None):
+        return self._call(method, f"/session/{self.session}{path}", body)
+
+    def go(self, url):
+        self.cmd("POST", "/url", {"url": url})
+
+    def fill(self, css, text):
+        el = self.cmd("POST", "/element", {"using": "css selector", "value": css})
+        el_id = list(el.values())[0]
+        self.cmd("POST", f"/element/{el_id}/value", {"text": text})
+
+    def click(self, css):
+        el = self.cmd("POST", "/element", {"using": "css selector", "value": css})
+        self.cmd("POST", f"/element/{list(el.values())[0]}/click", {})
+
+    def shot(self, path):
+        png = base64.b64decode(self.cmd("GET", "/screenshot"))
+        with open(path, "wb") as f:
+            f.write(png)
+        print("wrote", path)
+
+    def close(self):
+        try:
+            self.cmd("DELETE", "")
+        finally:
+            self.driver.terminate()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default="http://127.0.0.1:8080")
+    ap.add_argument("--out", default="docs/screenshots")
+    ap.add_argument("--password", default=os.environ.get("PORTAL_DEMO_PASSWORD", "demo-password-1234"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    tv = Browser(1280, 720)
+    try:
+        for name, path in [
+            ("tv-home", "/tv?stbid=STB0001"),
+            ("tv-section", "/tv/v/gengjing/notices"),
+            ("tv-villages", "/tv/villages"),
+            ("tv-not-found", "/tv/v/gengjing/nope"),
+        ]:
+            tv.go(args.base + path)
+            tv.shot(os.path.join(args.out, f"{name}.png"))
+    finally:
+        tv.close()
+
+    pc = Browser(1366, 768)
+    try:
+        pc.go(args.base + "/admin/login")
+        pc.shot(os.path.join(args.out, "admin-login.png"))
+        pc.fill("#username", "admin")
+        pc.fill("#password", args.password)
+        pc.click("button[type=submit]")
+        for name, path in [
+            ("admin-dashboard", "/admin"),
+            ("admin-places", "/admin/places"),
+            ("admin-users", "/admin/users"),
+            ("admin-user-new", "/admin/users/new"),
+            ("admin-households", "/admin/households"),
+            ("admin-audit", "/admin/audit"),
+        ]:
+            pc.go(args.base + path)
+            pc.shot(os.path.join(args.out, f"{name}.png"))
+    finally:
+        pc.close()
+
+
+if __name__ == "__main__":
+    main()
