@@ -127,6 +127,7 @@ pub struct Filter {
 }
 
 /// One page of entries, newest first, and the number of all matching entries.
+/// A page past the end gives the last page (as the pager shows it).
 pub fn search(
     conn: &mut DbConn,
     filter: &Filter,
@@ -153,13 +154,19 @@ pub fn search(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
+    let page = page.clamp(1, last_page(total, per_page));
     let rows = query()
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(per_page)
-        .offset((page.max(1) - 1) * per_page)
+        .offset((page - 1) * per_page)
         .select(Entry::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The number of the last page of `total` rows (1 when there are none).
+fn last_page(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page.max(1)).max(1)
 }
 
 /// The distinct action names, for the filter's drop-down.

@@ -174,14 +174,22 @@ fn read_password() -> Result<String, String> {
 
 fn add_user(db: &Database, username: &str, role: &str, place_code: &str) -> Result<(), String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    if crate::access::Role::parse(role).is_none() {
-        return Err(format!(
-            "unknown role '{role}': use admin, official, clerk or auditor"
-        ));
-    }
+    // Everything that can be checked without the password is checked before
+    // asking for it, with messages in terms of the command's own options.
+    users::check_username(&username.trim().to_lowercase())
+        .map_err(|e| format!("--username: {e}"))?;
+    let parsed_role = crate::access::Role::parse(role)
+        .ok_or_else(|| format!("unknown role '{role}': use admin, official, clerk or auditor"))?;
     let place = places::find_by_code(&mut conn, place_code)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("unknown place code '{place_code}'"))?;
+    if place.kind() != parsed_role.place_kind() {
+        return Err(format!(
+            "role '{role}' belongs to a {}, but '{place_code}' is a {}",
+            parsed_role.place_kind().as_str(),
+            place.kind().as_str()
+        ));
+    }
     let county_scope = {
         let scope = places::scope(&mut conn, &place).map_err(|e| e.to_string())?;
         let county_id = scope.county_id.ok_or("place has no county")?;

@@ -87,8 +87,9 @@ impl Config {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-            let f: FileConfig = toml::from_str(&text)
-                .map_err(|e| format!("config file {}: {e}", path.display()))?;
+            let f: FileConfig = toml::from_str(&text).map_err(|e| {
+                format!("config file {}: {}", path.display(), toml_error(&text, &e))
+            })?;
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = f.$field { c.$field = v; } )* };
             }
@@ -200,6 +201,19 @@ impl Config {
     }
 }
 
+/// A TOML error on one line: `line L: message` (the parser's own text spans
+/// several lines with a source excerpt).
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
 fn parse_env<T: std::str::FromStr>(
     text: &impl Fn(&str) -> Option<String>,
     key: &str,
@@ -291,10 +305,10 @@ mod tests {
         .unwrap();
         assert_eq!(env_wins.bind, "127.0.0.1:1");
         let typo = dir.path().join("typo.toml");
-        std::fs::write(&typo, "bnid = \"x\"\n").unwrap();
-        assert!(Config::load_from(Some(&typo), |_| None)
-            .unwrap_err()
-            .contains("bnid"));
+        std::fs::write(&typo, "bind = \"x:1\"\n\nbnid = \"x\"\n").unwrap();
+        let err = Config::load_from(Some(&typo), |_| None).unwrap_err();
+        assert!(err.contains("line 3: unknown field `bnid`"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ struct NewHousehold<'a> {
 /// The household form. On edit an empty `pin` keeps the current PIN.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct HouseholdForm {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
     pub village_id: Option<i64>,
     #[serde(default)]
     pub stb_id: String,
@@ -87,21 +87,24 @@ pub fn find_by_stb(conn: &mut DbConn, stb_id: &str) -> AppResult<Option<Househol
 }
 
 /// One page of a village's households, by number, and how many there are.
+/// A page past the end gives the last page (as the pager shows it).
 pub fn page_of_village(
     conn: &mut DbConn,
     village_id: i64,
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<Household>, i64)> {
-    let total = households::table
+    let total: i64 = households::table
         .filter(households::village_id.eq(village_id))
         .count()
         .get_result(conn)?;
+    let last = ((total + per_page - 1) / per_page.max(1)).max(1);
+    let page = page.clamp(1, last);
     let rows = households::table
         .filter(households::village_id.eq(village_id))
         .order(households::number)
         .limit(per_page)
-        .offset((page.max(1) - 1) * per_page)
+        .offset((page - 1) * per_page)
         .select(Household::as_select())
         .load(conn)?;
     Ok((rows, total))

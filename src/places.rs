@@ -48,7 +48,7 @@ pub struct PlaceForm {
     pub code: String,
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
     pub parent_id: Option<i64>,
 }
 

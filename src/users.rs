@@ -62,7 +62,7 @@ pub struct NewUserForm {
     pub display_name: String,
     #[serde(default)]
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
     pub place_id: Option<i64>,
     #[serde(default)]
     pub password: String,
@@ -75,7 +75,7 @@ pub struct EditUserForm {
     pub display_name: String,
     #[serde(default)]
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
     pub place_id: Option<i64>,
     #[serde(default)]
     pub disabled: Option<String>,

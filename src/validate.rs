@@ -52,6 +52,25 @@ impl fmt::Display for FieldErrors {
     }
 }
 
+/// Deserializes an optional id from a form field: a drop-down's empty
+/// "please choose" option (`name=`) means none, so the form can say
+/// "请选择..." beside the field instead of refusing the whole request.
+pub fn optional_id<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("'{s:.20}' is not an id"))),
+    }
+}
+
 /// A required single-line text of `1..=max` characters without control characters.
 pub fn line(value: &str, label: &str, max: usize) -> Result<(), String> {
     let count = value.chars().count();
@@ -101,6 +120,20 @@ mod tests {
         for bad in ["G", "Gengjing", "-x", "耿井", "a b", &"a".repeat(33)] {
             assert!(code(bad, "代码").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn empty_ids_are_none() {
+        #[derive(serde::Deserialize)]
+        struct F {
+            #[serde(default, deserialize_with = "optional_id")]
+            id: Option<i64>,
+        }
+        let parse = |q: &str| serde_urlencoded::from_str::<F>(q).map(|f| f.id);
+        assert_eq!(parse("id=").unwrap(), None);
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("id=42").unwrap(), Some(42));
+        assert!(parse("id=abc").is_err());
     }
 
     #[test]

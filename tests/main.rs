@@ -4,4 +4,11 @@
 
 mod util;
 
+mod admin;
+mod auth;
+mod cli;
+mod database;
+mod errors;
+mod permissions;
 mod smoke;
+mod tv;

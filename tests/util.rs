@@ -9,14 +9,20 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::test;
+use diesel::prelude::*;
+use village_portal::access::Actor;
+use village_portal::audit::Entry;
 use village_portal::config::Config;
+use village_portal::db::schema::{audit_log, households, places, users};
 use village_portal::db::{Database, DbConn};
+use village_portal::households::Household;
+use village_portal::users::User;
 use village_portal::AppState;
 
 pub const DEMO_PASSWORD: &str = "demo-password-1234";
 
 /// Where the test's database lives; dropping it removes the database.
-enum TestDb {
+pub enum TestDb {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     #[cfg(feature = "postgres")]
     Postgres {
@@ -46,7 +52,7 @@ pub fn on_postgres() -> bool {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A database URL for one test and the guard that removes it.
-fn fresh_database() -> (String, TestDb) {
+pub fn fresh_database() -> (String, TestDb) {
     let Some(server_url) = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|v| !v.is_empty())
@@ -169,6 +175,110 @@ impl TestApp {
     }
 }
 
+/// Looking at (and arranging) the stored data directly.
+impl TestApp {
+    pub fn place_id(&self, code: &str) -> i64 {
+        places::table
+            .filter(places::code.eq(code))
+            .select(places::id)
+            .first(&mut *self.conn())
+            .unwrap_or_else(|e| panic!("no place {code}: {e}"))
+    }
+
+    pub fn user(&self, username: &str) -> User {
+        users::table
+            .filter(users::username.eq(username))
+            .select(User::as_select())
+            .first(&mut *self.conn())
+            .unwrap_or_else(|e| panic!("no user {username}: {e}"))
+    }
+
+    pub fn user_exists(&self, username: &str) -> bool {
+        let n: i64 = users::table
+            .filter(users::username.eq(username))
+            .count()
+            .get_result(&mut *self.conn())
+            .expect("count users");
+        n > 0
+    }
+
+    pub fn household(&self, stb_id: &str) -> Household {
+        households::table
+            .filter(households::stb_id.eq(stb_id))
+            .select(Household::as_select())
+            .first(&mut *self.conn())
+            .unwrap_or_else(|e| panic!("no household {stb_id}: {e}"))
+    }
+
+    /// Audit entries with this action, oldest first.
+    pub fn audit(&self, action: &str) -> Vec<Entry> {
+        audit_log::table
+            .filter(audit_log::action.eq(action))
+            .order(audit_log::id)
+            .select(Entry::as_select())
+            .load(&mut *self.conn())
+            .expect("audit entries")
+    }
+
+    /// The county's admin as the command line acts (for arranging data).
+    pub fn system_actor(&self) -> Actor {
+        let mut conn = self.conn();
+        let county = village_portal::places::find_by_code(&mut conn, "dongying")
+            .expect("query")
+            .expect("the demo county");
+        let scope = village_portal::places::scope(&mut conn, &county).expect("scope");
+        Actor::system("tester", scope)
+    }
+
+    /// Everything the back office can change, to show that a refused
+    /// request changed nothing.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut conn = self.conn();
+        let c = &mut *conn;
+        Snapshot {
+            places: places::table
+                .order(places::id)
+                .select((places::id, places::code, places::name, places::parent_id))
+                .load(c)
+                .expect("places"),
+            users: users::table
+                .order(users::id)
+                .select((
+                    users::username,
+                    users::display_name,
+                    users::role,
+                    users::place_id,
+                    users::password_hash,
+                    users::disabled,
+                    users::session_version,
+                ))
+                .load(c)
+                .expect("users"),
+            households: households::table
+                .order(households::id)
+                .select((
+                    households::village_id,
+                    households::stb_id,
+                    households::number,
+                    households::pin_hash,
+                ))
+                .load(c)
+                .expect("households"),
+            audit_entries: audit_log::table.count().get_result(c).expect("audit count"),
+        }
+    }
+}
+
+type UserRow = (String, String, String, i64, String, bool, i32);
+
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    places: Vec<(i64, String, String, Option<i64>)>,
+    users: Vec<UserRow>,
+    households: Vec<(i64, String, String, String)>,
+    audit_entries: i64,
+}
+
 /// A response, read whole.
 pub struct Resp {
     pub status: u16,
@@ -189,6 +299,48 @@ impl Resp {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.bytes)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The `Set-Cookie` header this response sent for `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+    }
+
+    /// The messages shown beside form fields (`<span class="error">`).
+    pub fn field_errors(&self) -> Vec<&str> {
+        self.body
+            .split("<span class=\"error\">")
+            .skip(1)
+            .filter_map(|rest| rest.split("</span>").next())
+            .collect()
+    }
+
+    /// A 400 form page with a message beside a field containing `text`.
+    #[track_caller]
+    pub fn assert_field_error(&self, text: &str) -> &Self {
+        self.assert_status(400);
+        assert!(
+            self.field_errors().iter().any(|e| e.contains(text)),
+            "expected a field error containing {text:?}, got {:?} in:\n{}",
+            self.field_errors(),
+            self.body
+        );
+        self
+    }
+
+    /// Not a server error (any answer below 500).
+    #[track_caller]
+    pub fn assert_not_server_error(&self) -> &Self {
+        assert!(
+            self.status < 500,
+            "server error {}:\n{}",
+            self.status,
+            self.body
+        );
+        self
     }
 
     /// The value of the first hidden `csrf_token` field on the page.
@@ -220,6 +372,21 @@ impl Resp {
     }
 }
 
+/// The app as `TestApp::client()` serves it, for helpers taking a `&mut Client<impl AppService>`.
+pub trait AppService:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    type Body: MessageBody;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
+}
+
 /// Talks to the in-process app like a browser: keeps cookies, sends forms.
 pub struct Client<S> {
     svc: S,
@@ -235,6 +402,11 @@ where
     /// Pretend to come from another address (for per-address throttling).
     pub fn set_peer(&mut self, addr: &str) {
         self.peer = addr.parse().expect("socket address");
+    }
+
+    /// Sends this cookie from now on, as a browser holding it would.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_string(), value.to_string());
     }
 
     pub fn forget_cookies(&mut self) {
@@ -304,6 +476,12 @@ where
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post_form(action, &all).await
+    }
+
+    /// Posts a form with this session's CSRF token, taken from the dashboard
+    /// (for actions whose form page the user may not even open).
+    pub async fn post_signed(&mut self, action: &str, fields: &[(&str, &str)]) -> Resp {
+        self.submit("/admin", action, fields).await
     }
 
     /// Signs in through the real form; returns the answer to the POST.

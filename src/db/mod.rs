@@ -76,6 +76,14 @@ impl DbUrl {
             return Err(format!(
                 "DATABASE_URL has unknown scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
             ));
+        } else if url.contains(':') && url != ":memory:" && !is_windows_path(url) {
+            // Not a URL this portal knows, and a bare file path with colons is
+            // far more likely a mistyped URL than a wanted file name. The value
+            // itself is not echoed: it may hold a password.
+            return Err(
+                "DATABASE_URL is not sqlite://PATH or postgres://USER@HOST/DB (a bare file path may not contain ':')"
+                    .into(),
+            );
         } else {
             url
         };
@@ -91,6 +99,12 @@ impl DbUrl {
             DbUrl::Postgres(_) => "postgres",
         }
     }
+}
+
+/// `C:\data\portal.db` or `C:/data/portal.db`: a drive letter, a colon, a separator.
+fn is_windows_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
 }
 
 /// Opens connections of the engine the URL names; never guesses by trying each.
@@ -121,7 +135,7 @@ impl Manager {
             #[cfg(feature = "postgres")]
             DbUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConn::Pg)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| one_line(&e.to_string())),
             #[allow(unreachable_patterns)]
             other => Err(format!(
                 "this build has no {} support; rebuild with `--features {}`",
@@ -130,6 +144,19 @@ impl Manager {
             )),
         }
     }
+}
+
+/// libpq's messages span lines (and repeat themselves when it tries twice):
+/// the command line shows errors on one line.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn one_line(message: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(" ")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -341,11 +368,38 @@ mod tests {
     }
 
     #[test]
+    fn driver_messages_become_one_line() {
+        let libpq = "connection to server at \"h\", port 5432 failed: FATAL:  no\nconnection to server at \"h\", port 5432 failed: FATAL:  no\n";
+        assert_eq!(
+            one_line(libpq),
+            "connection to server at \"h\", port 5432 failed: FATAL:  no"
+        );
+        assert_eq!(
+            one_line("refused\n\tIs the server running?\n"),
+            "refused Is the server running?"
+        );
+    }
+
+    #[test]
     fn unknown_schemes_are_refused() {
         let err = DbUrl::parse("mysql://u@h/db").unwrap_err();
         assert!(err.contains("unknown scheme 'mysql'"), "{err}");
         assert!(DbUrl::parse("").is_err());
         assert!(DbUrl::parse("sqlite://").is_err());
         assert!(DbUrl::parse("a\0b").is_err());
+        // Garbage that is no URL is not taken for a file name either.
+        for garbage in ["::::", "mysql:x", "postgres:/u:pw@h/db"] {
+            let err = DbUrl::parse(garbage).unwrap_err();
+            assert!(err.contains("sqlite://PATH"), "{garbage}: {err}");
+            assert!(!err.contains("pw"), "{err}");
+        }
+        assert_eq!(
+            DbUrl::parse("C:\\data\\portal.db"),
+            Ok(DbUrl::Sqlite("C:\\data\\portal.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse(":memory:"),
+            Ok(DbUrl::Sqlite(":memory:".into()))
+        );
     }
 }

@@ -21,12 +21,18 @@ pub struct Keys {
 }
 
 /// Keys for a username and client address; long usernames are cut so a
-/// 100 KB username cannot bloat the table.
+/// 100 KB username cannot bloat the table, and control characters replaced
+/// (PostgreSQL refuses a NUL byte in text).
 pub fn keys(username: &str, client: &str) -> Keys {
-    let user: String = username.chars().take(64).collect();
+    let clean = |s: &str| -> String {
+        s.chars()
+            .take(64)
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect()
+    };
     Keys {
-        user: format!("user:{user}"),
-        client: format!("ip:{client}"),
+        user: format!("user:{}", clean(username)),
+        client: format!("ip:{}", clean(client)),
     }
 }
 
@@ -81,4 +87,15 @@ pub fn clear(conn: &mut DbConn, user_key: &str) -> AppResult<()> {
             .execute(conn)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_short_and_free_of_control_characters() {
+        let k = super::keys(&format!("a\u{0}b{}", "x".repeat(100_000)), "10.0.0.1");
+        assert!(!k.user.contains('\u{0}'));
+        assert_eq!(k.user.chars().count(), "user:".len() + 64);
+        assert_eq!(k.client, "ip:10.0.0.1");
+    }
 }

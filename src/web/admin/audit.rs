@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{layout, Layout, Pager};
 use crate::access::Action;
 use crate::audit::{self, Entry, Filter};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::web::auth::CurrentUser;
 use crate::web::render;
@@ -79,6 +79,13 @@ async fn page(
     me.actor.require(Action::ViewAudit, &me.actor.place)?;
     let layout = layout(&state, &me, "审计日志", "/admin/audit").await?;
     let q = q.into_inner();
+    // PostgreSQL refuses a NUL byte in text; no filter value needs any control character.
+    if [&q.user, &q.action, &q.place, &q.from, &q.to]
+        .iter()
+        .any(|v| v.chars().any(char::is_control))
+    {
+        return Err(AppError::BadRequest("筛选条件含有无效的字符".into()));
+    }
     let offset = state.offset;
     let (from, to) = (parse_day(&q.from), parse_day(&q.to));
     let date_error = (from.is_err() || to.is_err()).then_some("日期格式应为 2026-01-31");
