@@ -110,6 +110,7 @@ pub fn page_of_village(
     Ok((rows, total))
 }
 
+/// Checks the form's fields; the PIN is required for a new household.
 fn check_form(
     conn: &mut DbConn,
     form: &HouseholdForm,
@@ -136,7 +137,38 @@ fn check_form(
     }
 }
 
-/// Maps a unique violation to a message beside the STB field.
+/// Adds messages for an STB id or household number already in use
+/// (`editing`: the household being edited, which may keep its own).
+fn check_taken(
+    conn: &mut DbConn,
+    form: &HouseholdForm,
+    village_id: i64,
+    editing: Option<i64>,
+    errors: &mut FieldErrors,
+) -> AppResult<()> {
+    let (stb, number) = (form.stb_id.trim(), form.number.trim());
+    let others = || households::table.filter(households::id.ne(editing.unwrap_or(0)));
+    let stb_taken: Option<i64> = others()
+        .filter(households::stb_id.eq(stb))
+        .select(households::id)
+        .first(conn)
+        .optional()?;
+    if stb_taken.is_some() {
+        errors.add("stb_id", format!("机顶盒号 {stb} 已登记在另一户"));
+    }
+    let number_taken: Option<i64> = others()
+        .filter(households::village_id.eq(village_id))
+        .filter(households::number.eq(number))
+        .select(households::id)
+        .first(conn)
+        .optional()?;
+    if number_taken.is_some() {
+        errors.add("number", format!("本村已有户号 {number}"));
+    }
+    Ok(())
+}
+
+/// A unique violation that slipped past `check_form` (two clerks at once).
 fn insert_error(e: diesel::result::Error) -> AppError {
     if db::is_unique_violation(&e) {
         let mut errors = FieldErrors::new();
@@ -148,9 +180,10 @@ fn insert_error(e: diesel::result::Error) -> AppError {
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, form: &HouseholdForm) -> AppResult<Household> {
-    let (village, errors) = check_form(conn, form, true)?;
-    errors.into_result()?;
+    let (village, mut errors) = check_form(conn, form, true)?;
     actor.require(Action::ManageHouseholds, &places::scope(conn, &village)?)?;
+    check_taken(conn, form, village.id, None, &mut errors)?;
+    errors.into_result()?;
     let pin_hash = crypto::hash_secret(&form.pin)?;
     let (stb_id, number) = (form.stb_id.trim(), form.number.trim());
     db::write(conn, |conn| {
@@ -193,9 +226,10 @@ pub fn update(
         Action::ManageHouseholds,
         &places::scope_of(conn, before.village_id)?,
     )?;
-    let (village, errors) = check_form(conn, form, false)?;
-    errors.into_result()?;
+    let (village, mut errors) = check_form(conn, form, false)?;
     actor.require(Action::ManageHouseholds, &places::scope(conn, &village)?)?;
+    check_taken(conn, form, village.id, Some(id), &mut errors)?;
+    errors.into_result()?;
     let pin_hash = match form.pin.as_str() {
         "" => before.pin_hash.clone(),
         pin => crypto::hash_secret(pin)?,

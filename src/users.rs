@@ -335,6 +335,28 @@ pub fn reset_password(conn: &mut DbConn, actor: &Actor, id: i64, password: &str)
     })
 }
 
+/// Ends every session of the user: the session lives in a signed cookie, so
+/// a copy of it must stop working too (this also signs out other devices).
+pub fn sign_out(conn: &mut DbConn, actor: &Actor, user: &User) -> AppResult<()> {
+    db::write(conn, |conn| {
+        diesel::update(users::table.find(user.id))
+            .set(users::session_version.eq(users::session_version + 1))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "session.sign_out",
+                target_type: "user",
+                target_id: Some(user.id),
+                place_id: Some(user.place_id),
+                summary: String::new(),
+            },
+        )
+        .map_err(AppError::from)
+    })
+}
+
 /// Checks a username and password, throttling repeated failures per username
 /// and per client address. The error never tells whether the user exists.
 pub fn sign_in(

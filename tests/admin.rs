@@ -494,11 +494,14 @@ async fn bad_pins_and_taken_stb_ids_are_refused_beside_the_field() {
         );
     }
     // Taken: an STB id of another village, and a number of this village.
-    for (stb, number) in [("STB0101", "042"), ("STB0042", "001")] {
+    for (stb, number, message) in [
+        ("STB0101", "042", "机顶盒号 STB0101 已登记在另一户"),
+        ("STB0042", "001", "本村已有户号 001"),
+    ] {
         let fields = household_fields(&app, stb, number, "2468");
         new_household(&mut c, &with(&fields, &[]))
             .await
-            .assert_field_error("已被使用");
+            .assert_field_error(message);
     }
     let fields = household_fields(&app, "STB 42", "042", "2468");
     new_household(&mut c, &with(&fields, &[]))

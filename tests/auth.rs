@@ -229,6 +229,19 @@ async fn logout_needs_the_csrf_token() {
 }
 
 #[actix_web::test]
+async fn a_copy_of_the_session_cookie_stops_working_at_sign_out() {
+    let app = TestApp::demo();
+    let mut c = app.client().await;
+    c.login_as("clerk").await;
+    let copied = c.cookie("vp_session").expect("session cookie").to_string();
+    assert_redirects_to_login(&c.post_signed("/admin/logout", &[]).await);
+
+    let mut thief = app.client().await;
+    thief.set_cookie("vp_session", &copied);
+    assert_redirects_to_login(&thief.get("/admin").await);
+}
+
+#[actix_web::test]
 async fn without_a_valid_session_admin_pages_lead_to_sign_in() {
     let app = TestApp::demo();
     let mut signed_in = app.client().await;

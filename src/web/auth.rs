@@ -59,6 +59,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether a session last seen at `seen` (unix seconds) has been idle too long
+/// at `now`. A `seen` in the future (clock skew between instances) counts as now.
+fn idle_too_long(seen: i64, now: i64, idle_minutes: i64) -> bool {
+    now - seen.min(now) > idle_minutes * 60
+}
+
 /// The signed-in user, loaded fresh on every request so that disabling a user
 /// or resetting their password ends their sessions at once.
 pub struct CurrentUser {
@@ -83,7 +89,7 @@ impl FromRequest for CurrentUser {
                 return Err(AppError::LoginRequired);
             };
             let now = chrono::Utc::now().timestamp();
-            if now - seen > state.config.session_idle_minutes * 60 {
+            if idle_too_long(seen, now, state.config.session_idle_minutes) {
                 session.purge();
                 return Err(AppError::LoginRequired);
             }
@@ -258,22 +264,7 @@ async fn logout(
     if let Some(me) = me {
         state
             .db
-            .run(move |conn| {
-                crate::db::write(conn, |conn| {
-                    crate::audit::record(
-                        conn,
-                        &me.actor,
-                        crate::audit::Event {
-                            action: "session.sign_out",
-                            target_type: "user",
-                            target_id: Some(me.user.id),
-                            place_id: Some(me.user.place_id),
-                            summary: String::new(),
-                        },
-                    )
-                })
-                .map_err(AppError::from)
-            })
+            .run(move |conn| users::sign_out(conn, &me.actor, &me.user))
             .await?;
     }
     session.purge();
@@ -286,6 +277,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn idle_timeout() {
+        let idle = |seen, now| super::idle_too_long(seen, now, 30);
+        assert!(!idle(1_000, 1_000));
+        assert!(!idle(1_000, 1_000 + 30 * 60));
+        assert!(idle(1_000, 1_000 + 30 * 60 + 1));
+        assert!(!idle(5_000, 1_000), "a future timestamp is not idle");
+    }
+
     #[test]
     fn constant_time_compare() {
         assert!(super::same(b"abc", b"abc"));

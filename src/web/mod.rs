@@ -14,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{from_fn, DefaultHeaders, Logger, Next};
 use actix_web::{web, App, HttpResponse};
 use askama::Template;
 
@@ -80,6 +80,7 @@ pub fn app(
         )
         .app_data(web::QueryConfig::default().error_handler(errors::query_error))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        .wrap(from_fn(refuse_control_characters))
         .wrap(errors::handlers())
         .wrap(session)
         .wrap(
@@ -96,6 +97,49 @@ pub fn app(
         .default_service(web::to(not_found))
 }
 
+/// A query string carrying a NUL or other control character (raw or
+/// %-encoded) is refused with 400 before any handler sees it: no page needs
+/// one, and PostgreSQL refuses NUL in text.
+async fn refuse_control_characters(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if has_control_characters(req.query_string()) {
+        let res = req.error_response(AppError::BadRequest("地址中含有无效字符".into()));
+        return Ok(res.map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn has_control_characters(query: &str) -> bool {
+    let decoded = percent_decode(query);
+    decoded
+        .iter()
+        .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))
+}
+
+/// Percent-decoding of a query string (`+` stays as is; only bytes matter here).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
 async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::not_found("这个页面"))
 }
@@ -105,4 +149,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::routes)
         .configure(tv::routes)
         .configure(admin::routes);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_in_queries() {
+        assert!(super::has_control_characters("user=%00"));
+        assert!(super::has_control_characters("a=%1b"));
+        assert!(super::has_control_characters("a=\u{1}"));
+        assert!(!super::has_control_characters("user=admin&page=2"));
+        assert!(!super::has_control_characters("q=%E8%80%BF%E4%BA%95&x=%"));
+        assert!(
+            !super::has_control_characters("q=a%0Ab"),
+            "newlines may be typed in search boxes"
+        );
+    }
 }
