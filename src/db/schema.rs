@@ -69,7 +69,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    blobs (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        place_id -> BigInt,
+        uploaded_by -> Nullable<BigInt>,
+        original_name -> Text,
+        width -> Integer,
+        height -> Integer,
+        full_blob_id -> BigInt,
+        full_width -> Integer,
+        full_height -> Integer,
+        tile_blob_id -> BigInt,
+        tile_width -> Integer,
+        tile_height -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        place_id -> BigInt,
+        scope -> Text,
+        section -> Text,
+        version -> Integer,
+        head_revision_id -> Nullable<BigInt>,
+        live_revision_id -> Nullable<BigInt>,
+        archived -> Bool,
+        title -> Text,
+        category -> Nullable<Text>,
+        publish_at -> Nullable<Timestamp>,
+        expire_at -> Nullable<Timestamp>,
+        pinned -> Bool,
+        urgent -> Bool,
+        published_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        number -> Integer,
+        state -> Text,
+        section -> Text,
+        category -> Nullable<Text>,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        video_url -> Nullable<Text>,
+        poster_media_id -> Nullable<BigInt>,
+        duration_seconds -> Nullable<Integer>,
+        publish_at -> Nullable<Timestamp>,
+        expire_at -> Nullable<Timestamp>,
+        pinned -> Bool,
+        urgent -> Bool,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        reviewer_name -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        place_id -> BigInt,
+        level -> Text,
+        text -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_villages (alert_id, village_id) {
+        alert_id -> BigInt,
+        village_id -> BigInt,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
+diesel::joinable!(media -> places (place_id));
+diesel::joinable!(articles -> places (place_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(alerts -> places (place_id));
 diesel::joinable!(users -> places (place_id));
 diesel::joinable!(audit_log -> users (actor_id));
 
