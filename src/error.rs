@@ -26,6 +26,9 @@ pub enum AppError {
     /// The stored data changed under the user, or a unique name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// Content that existed but is no longer shown (expired, archived).
+    #[error("{0}")]
+    Gone(String),
     #[error("提交的内容太大")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -87,6 +90,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

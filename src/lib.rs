@@ -2,6 +2,7 @@
 //! back office for village clerks and township officials.
 
 pub mod access;
+pub mod articles;
 pub mod audit;
 pub mod cli;
 pub mod config;

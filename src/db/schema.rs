@@ -184,5 +184,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     audit_log,
     login_failures,
-    settings
+    settings,
+    blobs,
+    media,
+    articles,
+    article_revisions,
+    alerts,
+    alert_villages,
 );

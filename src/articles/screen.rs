@@ -1,0 +1,307 @@
+//! Splits a sanitised article body into TV screen pages that never scroll.
+//!
+//! The body is a sequence of top-level blocks (paragraphs, headings, lists,
+//! tables, images). Each block's height is estimated in text lines at the TV
+//! font size; blocks are packed into pages of `LINES_PER_PAGE`. A paragraph
+//! longer than a page is cut at character boundaries; a long table is cut
+//! into row groups that repeat its header; an image gets a page of its own.
+
+/// Chinese characters per line of article text on the TV (TV.md: at most ~24).
+pub const CHARS_PER_LINE: usize = 24;
+/// Lines of article text per screen.
+pub const LINES_PER_PAGE: usize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Block {
+    html: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Heading,
+    List,
+    Table,
+    Image,
+}
+
+/// Top-level blocks of well-formed (sanitised) HTML.
+fn blocks(html: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut start = 0usize;
+    let mut loose = String::new();
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let end = match html[i..].find('>') {
+                Some(e) => i + e + 1,
+                None => break,
+            };
+            let tag = &html[i..end];
+            let closing = tag.starts_with("</");
+            let name: String = tag
+                .trim_start_matches("</")
+                .trim_start_matches('<')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let void = matches!(name.as_str(), "br" | "img" | "hr") || tag.ends_with("/>");
+            if depth == 0 && !closing {
+                if !loose.trim().is_empty() {
+                    out.push(Block {
+                        html: format!("<p>{}</p>", loose.trim()),
+                        kind: Kind::Text,
+                    });
+                }
+                loose.clear();
+                start = i;
+            }
+            if void {
+                if depth == 0 && name == "img" {
+                    out.push(Block {
+                        html: tag.to_string(),
+                        kind: Kind::Image,
+                    });
+                } else if depth == 0 && name == "br" {
+                    // A stray line break between blocks carries nothing.
+                }
+            } else if closing {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let kind = match name.as_str() {
+                        "h2" | "h3" => Kind::Heading,
+                        "ul" | "ol" => Kind::List,
+                        "table" => Kind::Table,
+                        _ => Kind::Text,
+                    };
+                    out.push(Block {
+                        html: html[start..end].to_string(),
+                        kind,
+                    });
+                }
+            } else {
+                depth += 1;
+            }
+            i = end;
+        } else {
+            let next = html[i..].find('<').map_or(html.len(), |n| i + n);
+            if depth == 0 {
+                loose.push_str(&html[i..next]);
+            }
+            i = next;
+        }
+    }
+    if !loose.trim().is_empty() {
+        out.push(Block {
+            html: format!("<p>{}</p>", loose.trim()),
+            kind: Kind::Text,
+        });
+    }
+    out
+}
+
+fn text_of(html: &str) -> String {
+    super::sanitize::plain_text(html)
+}
+
+fn lines_for(text: &str) -> usize {
+    text.chars().count().div_ceil(CHARS_PER_LINE).max(1)
+}
+
+/// The estimated height of a block, in lines.
+fn height(b: &Block) -> usize {
+    match b.kind {
+        Kind::Text => lines_for(&text_of(&b.html)),
+        Kind::Heading => lines_for(&text_of(&b.html)) + 1,
+        Kind::List => b
+            .html
+            .split("<li")
+            .skip(1)
+            .map(|li| lines_for(&text_of(&format!("<li{li}"))))
+            .sum::<usize>()
+            .max(1),
+        Kind::Table => rows(&b.html).len() + 1,
+        Kind::Image => LINES_PER_PAGE,
+    }
+}
+
+/// The `<tr>…</tr>` rows of a table.
+fn rows(table: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = table;
+    while let Some(s) = rest.find("<tr") {
+        let Some(e) = rest[s..].find("</tr>") else {
+            break;
+        };
+        out.push(rest[s..s + e + 5].to_string());
+        rest = &rest[s + e + 5..];
+    }
+    out
+}
+
+/// Cuts a table into tables of at most `per` body rows, each repeating the header row.
+fn split_table(table: &str, per: usize) -> Vec<String> {
+    let all = rows(table);
+    let Some((header, body)) = all.split_first() else {
+        return vec![table.to_string()];
+    };
+    let has_th = header.contains("<th");
+    let (header, body): (Option<&String>, &[String]) = if has_th {
+        (Some(header), body)
+    } else {
+        (None, &all[..])
+    };
+    body.chunks(per.max(1))
+        .map(|chunk| {
+            let mut t = String::from("<table>");
+            if let Some(h) = header {
+                t.push_str(h);
+            }
+            for r in chunk {
+                t.push_str(r);
+            }
+            t.push_str("</table>");
+            t
+        })
+        .collect()
+}
+
+/// Cuts a long paragraph's text into page-sized paragraphs.
+fn split_text(html: &str, lines: usize) -> Vec<String> {
+    let text: Vec<char> = text_of(html).chars().collect();
+    text.chunks((lines * CHARS_PER_LINE).max(1))
+        .map(|c| format!("<p>{}</p>", escape(&c.iter().collect::<String>())))
+        .collect()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The body as screen pages of HTML; never empty.
+pub fn paginate(body: &str) -> Vec<String> {
+    let mut pages: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut used = 0usize;
+    let flush = |current: &mut String, used: &mut usize, pages: &mut Vec<String>| {
+        if !current.is_empty() {
+            pages.push(std::mem::take(current));
+        }
+        *used = 0;
+    };
+    for block in blocks(body) {
+        let h = height(&block);
+        if block.kind == Kind::Image {
+            flush(&mut current, &mut used, &mut pages);
+            pages.push(block.html);
+            continue;
+        }
+        if used + h <= LINES_PER_PAGE {
+            current.push_str(&block.html);
+            used += h;
+            continue;
+        }
+        flush(&mut current, &mut used, &mut pages);
+        if h <= LINES_PER_PAGE {
+            current.push_str(&block.html);
+            used = h;
+            continue;
+        }
+        // Taller than a page: cut it.
+        let parts = match block.kind {
+            Kind::Table => split_table(&block.html, LINES_PER_PAGE - 2),
+            _ => split_text(&block.html, LINES_PER_PAGE),
+        };
+        let last = parts.len().saturating_sub(1);
+        for (n, part) in parts.into_iter().enumerate() {
+            if n < last {
+                pages.push(part);
+            } else {
+                used = height(&Block {
+                    html: part.clone(),
+                    kind: block.kind,
+                });
+                current = part;
+            }
+        }
+    }
+    flush(&mut current, &mut used, &mut pages);
+    if pages.is_empty() {
+        pages.push(String::new());
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_bodies_fit_one_page() {
+        let pages = paginate("<p>各位村民：</p><p>明天上午九点开会。</p>");
+        assert_eq!(pages.len(), 1);
+        assert!(pages[0].contains("开会"));
+    }
+
+    #[test]
+    fn long_text_is_cut_into_pages_that_fit() {
+        let para = format!("<p>{}</p>", "村".repeat(CHARS_PER_LINE * 3));
+        let body = para.repeat(10); // 30 lines
+        let pages = paginate(&body);
+        // Two 3-line paragraphs fit a page; a third would not.
+        assert_eq!(pages.len(), 5, "{pages:?}");
+        for p in &pages {
+            let lines: usize = blocks(p).iter().map(height).sum();
+            assert!(lines <= LINES_PER_PAGE, "{lines} lines on a page");
+        }
+        // Nothing is lost.
+        let all: String = pages.iter().map(|p| text_of(p)).collect();
+        assert_eq!(all.chars().count(), CHARS_PER_LINE * 30);
+    }
+
+    #[test]
+    fn a_paragraph_longer_than_a_page_is_cut() {
+        let body = format!(
+            "<p>{}</p>",
+            "字".repeat(CHARS_PER_LINE * LINES_PER_PAGE * 2 + 5)
+        );
+        let pages = paginate(&body);
+        assert_eq!(pages.len(), 3);
+    }
+
+    #[test]
+    fn images_get_their_own_page() {
+        let pages =
+            paginate("<p>前</p><img src=\"/media/1/full\" width=\"1152\" height=\"648\"><p>后</p>");
+        assert_eq!(pages.len(), 3);
+        assert!(pages[1].starts_with("<img"));
+    }
+
+    #[test]
+    fn long_tables_repeat_their_header() {
+        let mut t = String::from("<table><tr><th>项目</th><th>金额</th></tr>");
+        for i in 0..20 {
+            t.push_str(&format!("<tr><td>支出{i}</td><td>{i}00</td></tr>"));
+        }
+        t.push_str("</table>");
+        let pages = paginate(&t);
+        assert!(pages.len() >= 3, "{}", pages.len());
+        for p in &pages {
+            assert!(p.contains("<th>项目</th>"), "{p}");
+            assert!(rows(p).len() <= LINES_PER_PAGE);
+        }
+        let cells: usize = pages.iter().map(|p| p.matches("<td>支出").count()).sum();
+        assert_eq!(cells, 20);
+    }
+
+    #[test]
+    fn empty_body_is_one_empty_page() {
+        assert_eq!(paginate(""), vec![String::new()]);
+    }
+}
