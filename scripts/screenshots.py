@@ -101,14 +101,29 @@ def main():
 
     tv = Browser(1280, 720)
     try:
+        # A box's first visit while the demo alert is live shows the alert.
+        tv.go(args.base + "/tv?stbid=STB0001")
+        tv.shot(os.path.join(args.out, "tv-alert.png"))
+        tv.click("#alert-ok")
         for name, path in [
-            ("tv-home", "/tv?stbid=STB0001"),
-            ("tv-section", "/tv/v/gengjing/notices"),
+            ("tv-home", "/tv/v/gengjing"),
+            ("tv-list", "/tv/v/gengjing/notices"),
+            ("tv-party", "/tv/v/gengjing/party"),
             ("tv-villages", "/tv/villages"),
             ("tv-not-found", "/tv/v/gengjing/nope"),
         ]:
             tv.go(args.base + path)
             tv.shot(os.path.join(args.out, f"{name}.png"))
+        # Every page of an article, via the list's first link of each section.
+        for section in ["news", "affairs"]:
+            tv.go(args.base + f"/tv/v/gengjing/{section}")
+            tv.click("#row-1")
+            for page in range(1, 4):
+                tv.shot(os.path.join(args.out, f"tv-article-{section}-{page}.png"))
+                try:
+                    tv.click("#page-next")
+                except Exception:
+                    break
     finally:
         tv.close()
 
@@ -121,6 +136,10 @@ def main():
         pc.click("button[type=submit]")
         for name, path in [
             ("admin-dashboard", "/admin"),
+            ("admin-articles", "/admin/articles"),
+            ("admin-article-new", "/admin/articles/new"),
+            ("admin-media", "/admin/media"),
+            ("admin-alerts", "/admin/alerts"),
             ("admin-places", "/admin/places"),
             ("admin-users", "/admin/users"),
             ("admin-user-new", "/admin/users/new"),
@@ -131,6 +150,27 @@ def main():
             pc.shot(os.path.join(args.out, f"{name}.png"))
     finally:
         pc.close()
+
+    # The review desk as an official, and the clerk's side of it.
+    for user, shots in [
+        ("official", [("admin-review-desk", "/admin", None), ("admin-review", None, "#pending a.button")]),
+        ("clerk", [("admin-clerk-desk", "/admin", None), ("admin-editor", "/admin/articles/new", None)]),
+    ]:
+        b = Browser(1366, 768)
+        try:
+            b.go(args.base + "/admin/login")
+            b.fill("#username", user)
+            b.fill("#password", args.password)
+            b.click("button[type=submit]")
+            for name, path, click in shots:
+                if path:
+                    b.go(args.base + path)
+                if click:
+                    b.click(click)
+                time.sleep(0.5)
+                b.shot(os.path.join(args.out, f"{name}.png"))
+        finally:
+            b.close()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,16 @@ pub fn action_label(action: &str) -> &str {
         "household.update" => "修改住户",
         "session.sign_in" => "登录",
         "session.sign_out" => "退出登录",
+        "article.create" => "新建内容",
+        "article.update" => "修改内容",
+        "article.submit" => "提交审核",
+        "article.approve" => "审核通过",
+        "article.reject" => "退回修改",
+        "article.publish" => "直接发布",
+        "article.archive" => "下线内容",
+        "media.upload" => "上传图片",
+        "alert.create" => "发布预警",
+        "alert.end" => "结束预警",
         other => other,
     }
 }

@@ -136,12 +136,19 @@ fn load_demo_if_empty(db: &Database, config: &Config) -> Result<(), String> {
 
 fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let report =
-        crate::demo::load(&mut conn, config.demo_password.as_deref()).map_err(|e| e.to_string())?;
+    let report = crate::demo::load(&mut conn, config.demo_password.as_deref(), config.offset()?)
+        .map_err(|e| e.to_string())?;
     println!(
         "demo county loaded: {} places, {} users, {} households added",
         report.places_added, report.users_added, report.households_added
     );
+    println!(
+        "demo content loaded: {} articles added",
+        report.articles_added
+    );
+    if crate::demo::load_alert(&mut conn, config.offset()?).map_err(|e| e.to_string())? {
+        println!("demo alert: a yellow weather alert for 黄河路街道, live for 7 days");
+    }
     if let Some(password) = report.generated_password {
         println!(
             "password of the demo users (admin, official, clerk, clerk2, auditor): {password}"

@@ -2,6 +2,7 @@
 //! back office for village clerks and township officials.
 
 pub mod access;
+pub mod alerts;
 pub mod articles;
 pub mod audit;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod households;
+pub mod media;
 pub mod places;
 pub mod settings;
 pub mod time;

@@ -1001,9 +1001,14 @@ fn serve_demo_answers_and_keeps_secrets_out_of_the_log() {
     let res = http(port, "GET", "/tv?stbid=STB0001", "", None);
     assert_eq!(res.status, 302, "{}", res.body);
     assert_eq!(res.header("location"), Some("/tv/v/gengjing"));
+    // The demo's weather alert is shown first; then the village home.
     let home = http(port, "GET", "/tv/v/gengjing", "", None);
-    assert_eq!(home.status, 200);
-    assert!(home.body.contains("耿井村"));
+    assert_eq!(home.status, 302, "{}", home.body);
+    let alert = home.header("location").expect("alert page").to_string();
+    assert!(alert.starts_with("/tv/v/gengjing/alert/"), "{alert}");
+    let page = http(port, "GET", &alert, "", None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("大风降温"), "{}", page.body);
 
     // The demo password signs in; a wrong one does not.
     let mut browser = Jar::default();

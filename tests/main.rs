@@ -5,10 +5,13 @@
 mod util;
 
 mod admin;
+mod alerts;
+mod articles;
 mod auth;
 mod cli;
 mod database;
 mod errors;
+mod media;
 mod permissions;
 mod smoke;
 mod tv;

@@ -49,6 +49,8 @@ fn page_matrix(app: &TestApp) -> Vec<Expect> {
         expect(format!("/admin/households/{own}"), [200, 403, 200, 403]),
         expect(format!("/admin/households/{sibling}"), [200, 403, 403, 403]),
         expect("/admin/audit", [200, 403, 403, 200]),
+        expect("/admin/alerts", [200, 200, 403, 403]),
+        expect("/admin/alerts/new", [200, 200, 403, 403]),
     ]
 }
 
@@ -92,14 +94,28 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
             "admin",
             &[
                 "/admin",
+                "/admin/articles",
+                "/admin/alerts",
+                "/admin/media",
                 "/admin/places",
                 "/admin/households",
                 "/admin/users",
                 "/admin/audit",
             ],
         ),
-        ("official", &["/admin"]),
-        ("clerk", &["/admin", "/admin/households"]),
+        (
+            "official",
+            &["/admin", "/admin/articles", "/admin/alerts", "/admin/media"],
+        ),
+        (
+            "clerk",
+            &[
+                "/admin",
+                "/admin/articles",
+                "/admin/media",
+                "/admin/households",
+            ],
+        ),
         ("auditor", &["/admin", "/admin/audit"]),
     ];
     for (role, links) in expected {

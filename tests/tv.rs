@@ -115,7 +115,12 @@ fn assets(body: &str) -> Vec<String> {
 }
 
 /// Checks a served TV page against TV.md; `home` is where its home link leads.
-async fn assert_tv_rules(c: &mut Client<impl AppService>, res: &Resp, path: &str, home: &str) {
+pub(crate) async fn assert_tv_rules(
+    c: &mut Client<impl AppService>,
+    res: &Resp,
+    path: &str,
+    home: &str,
+) {
     let body = &res.body;
     assert!(
         body.contains("<meta name=\"viewport\" content=\"width=1280\">"),

@@ -45,6 +45,7 @@ impl Drop for TestDb {
 }
 
 /// True when the tests run against PostgreSQL.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
 }
@@ -126,7 +127,8 @@ impl Builder {
         let db = Database::open(&url, config.db_pool_size).expect("open test database");
         if self.demo {
             let mut conn = db.get().expect("connection");
-            village_portal::demo::load(&mut conn, Some(DEMO_PASSWORD)).expect("demo loads");
+            let offset = config.offset().expect("offset");
+            village_portal::demo::load(&mut conn, Some(DEMO_PASSWORD), offset).expect("demo loads");
         }
         let state = AppState::with_db(config, db).expect("app state");
         TestApp {
@@ -464,6 +466,24 @@ where
         .await
     }
 
+    /// Posts a `multipart/form-data` body built by hand: text `fields`, then
+    /// `files` as (field, file name, content type, bytes).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Resp {
+        let (content_type, body) = multipart_body(fields, files);
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header((header::CONTENT_TYPE, content_type))
+                .set_payload(body),
+        )
+        .await
+    }
+
     /// Posts a form with the CSRF token of the page at `form_page`.
     pub async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
         let page = self.get(form_page).await;
@@ -504,4 +524,33 @@ where
         );
         assert_eq!(res.location(), Some("/admin"));
     }
+}
+
+/// A `multipart/form-data` body as a browser sends it, with its content type.
+pub fn multipart_body(
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &str, &[u8])],
+) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "----vp-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }

@@ -573,6 +573,16 @@ pub fn scheduled(conn: &mut DbConn, places: &[i64], now: NaiveDateTime) -> AppRe
         .load(conn)?)
 }
 
+/// A revision's body as TV pages show it: images at their `page` size.
+pub fn tv_body(conn: &mut DbConn, body: &str) -> AppResult<String> {
+    let ids = screen::image_ids(body);
+    if ids.is_empty() {
+        return Ok(body.to_string());
+    }
+    let sizes = crate::media::page_sizes(conn, &ids)?;
+    Ok(screen::with_page_images(body, &sizes))
+}
+
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")

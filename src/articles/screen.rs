@@ -143,8 +143,9 @@ fn rows(table: &str) -> Vec<String> {
     out
 }
 
-/// Cuts a table into tables of at most `per` body rows, each repeating the header row.
-fn split_table(table: &str, per: usize) -> Vec<String> {
+/// Cuts a table into tables of `first` body rows (none when 0), then at most
+/// `per` body rows each, every part repeating the header row.
+fn split_table(table: &str, first: usize, per: usize) -> Vec<String> {
     let all = rows(table);
     let Some((header, body)) = all.split_first() else {
         return vec![table.to_string()];
@@ -155,7 +156,14 @@ fn split_table(table: &str, per: usize) -> Vec<String> {
     } else {
         (None, &all[..])
     };
-    body.chunks(per.max(1))
+    let first = first.min(body.len());
+    let mut chunks: Vec<&[String]> = Vec::new();
+    if first > 0 {
+        chunks.push(&body[..first]);
+    }
+    chunks.extend(body[first..].chunks(per.max(1)));
+    chunks
+        .into_iter()
         .map(|chunk| {
             let mut t = String::from("<table>");
             if let Some(h) = header {
@@ -184,6 +192,46 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The media id of an `<img>` tag whose `src` is `/media/{id}/…`.
+fn image_id(tag: &str) -> Option<i64> {
+    let at = tag.find("src=\"/media/")? + "src=\"/media/".len();
+    tag[at..].split('/').next()?.parse().ok()
+}
+
+/// The media ids of the images in a body.
+pub fn image_ids(body: &str) -> Vec<i64> {
+    body.match_indices("<img")
+        .filter_map(|(i, _)| {
+            body[i..]
+                .find('>')
+                .and_then(|e| image_id(&body[i..i + e + 1]))
+        })
+        .collect()
+}
+
+/// Points every image at its `page` rendition with that rendition's size
+/// (`sizes`: id, width, height); images not in `sizes` are left out.
+pub fn with_page_images(body: &str, sizes: &[(i64, i32, i32)]) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find("<img") {
+        out.push_str(&rest[..i]);
+        let Some(e) = rest[i..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[i..i + e + 1];
+        if let Some((id, w, h)) = image_id(tag).and_then(|id| sizes.iter().find(|s| s.0 == id)) {
+            out.push_str(&format!(
+                "<img src=\"/media/{id}/page\" width=\"{w}\" height=\"{h}\" alt=\"\">"
+            ));
+        }
+        rest = &rest[i + e + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The body as screen pages of HTML; never empty.
 pub fn paginate(body: &str) -> Vec<String> {
     let mut pages: Vec<String> = Vec::new();
@@ -207,21 +255,30 @@ pub fn paginate(body: &str) -> Vec<String> {
             used += h;
             continue;
         }
-        flush(&mut current, &mut used, &mut pages);
-        if h <= LINES_PER_PAGE {
-            current.push_str(&block.html);
-            used = h;
-            continue;
-        }
-        // Taller than a page: cut it.
-        let parts = match block.kind {
-            Kind::Table => split_table(&block.html, LINES_PER_PAGE - 2),
-            _ => split_text(&block.html, LINES_PER_PAGE),
+        // A table that does not fit starts on this page when its header and
+        // two rows still fit, and goes on over the next pages.
+        let free = LINES_PER_PAGE - used;
+        let parts = if block.kind == Kind::Table && free >= 3 {
+            split_table(&block.html, free - 1, LINES_PER_PAGE - 1)
+        } else {
+            flush(&mut current, &mut used, &mut pages);
+            if h <= LINES_PER_PAGE {
+                current.push_str(&block.html);
+                used = h;
+                continue;
+            }
+            // Taller than a page: cut it.
+            match block.kind {
+                Kind::Table => split_table(&block.html, 0, LINES_PER_PAGE - 1),
+                _ => split_text(&block.html, LINES_PER_PAGE),
+            }
         };
+        // All parts but the last fill pages; the last may share its page.
         let last = parts.len().saturating_sub(1);
         for (n, part) in parts.into_iter().enumerate() {
             if n < last {
-                pages.push(part);
+                current.push_str(&part);
+                flush(&mut current, &mut used, &mut pages);
             } else {
                 used = height(&Block {
                     html: part.clone(),
@@ -262,7 +319,10 @@ mod tests {
         }
         // Nothing is lost.
         let all: String = pages.iter().map(|p| text_of(p)).collect();
-        assert_eq!(all.chars().count(), CHARS_PER_LINE * 30);
+        assert_eq!(
+            all.chars().filter(|c| *c == '村').count(),
+            CHARS_PER_LINE * 30
+        );
     }
 
     #[test]
@@ -298,6 +358,31 @@ mod tests {
         }
         let cells: usize = pages.iter().map(|p| p.matches("<td>支出").count()).sum();
         assert_eq!(cells, 20);
+    }
+
+    #[test]
+    fn a_table_starts_below_a_short_paragraph() {
+        let mut t = String::from("<p>说明</p><table><tr><th>项目</th><th>金额</th></tr>");
+        for i in 0..10 {
+            t.push_str(&format!("<tr><td>支出{i}</td><td>{i}00</td></tr>"));
+        }
+        t.push_str("</table>");
+        let pages = paginate(&t);
+        assert_eq!(pages.len(), 2, "{pages:?}");
+        assert!(pages[0].contains("说明") && pages[0].contains("支出0"));
+        let cells: usize = pages.iter().map(|p| p.matches("<td>支出").count()).sum();
+        assert_eq!(cells, 10);
+    }
+
+    #[test]
+    fn images_point_at_their_page_rendition() {
+        let body = "<p>看</p><img src=\"/media/7/full\" width=\"1152\" height=\"648\" alt=\"x\"><img src=\"/media/9/full\">";
+        assert_eq!(image_ids(body), vec![7, 9]);
+        let out = with_page_images(body, &[(7, 760, 428)]);
+        assert_eq!(
+            out,
+            "<p>看</p><img src=\"/media/7/page\" width=\"760\" height=\"428\" alt=\"\">"
+        );
     }
 
     #[test]

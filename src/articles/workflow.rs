@@ -21,14 +21,14 @@ pub const REASON_MAX: usize = 200;
 /// What one may do to articles of a scope: village content is edited by its
 /// clerk and reviewed by the township; township and county content is
 /// published directly by whoever may publish there.
-fn edit_action(scope: Scope) -> Action {
+pub fn edit_action(scope: Scope) -> Action {
     match scope {
         Scope::Village => Action::EditContent,
         Scope::Township | Scope::County => Action::PublishDirect,
     }
 }
 
-fn review_action(scope: Scope) -> Action {
+pub fn review_action(scope: Scope) -> Action {
     match scope {
         Scope::Village => Action::ReviewContent,
         Scope::Township | Scope::County => Action::PublishDirect,
@@ -53,6 +53,17 @@ fn target_place(
         Scope::Township => PlaceKind::Township,
         Scope::County => PlaceKind::County,
     };
+    let refuse_scope = || {
+        let message = match actor.role {
+            Role::Clerk => "村文书只能发布本村的内容".to_string(),
+            _ => format!("您不能在这里发布{}范围的内容", scope.label()),
+        };
+        one_error("scope", message)
+    };
+    // Township and county content needs the right to publish directly.
+    if scope != Scope::Village && !actor.may(Action::PublishDirect, &actor.place) {
+        return Err(refuse_scope());
+    }
     let place = match chosen {
         Some(id) => {
             places::scope_of(conn, id).map_err(|_| one_error("place_id", "所选地点不存在"))?
@@ -76,11 +87,7 @@ fn target_place(
         ));
     }
     if !actor.may(edit_action(scope), &place) {
-        let message = match actor.role {
-            Role::Clerk => "村文书只能发布本村的内容".to_string(),
-            _ => format!("您不能在这里发布{}范围的内容", scope.label()),
-        };
-        return Err(one_error("scope", message));
+        return Err(refuse_scope());
     }
     Ok(place)
 }

@@ -94,6 +94,9 @@ diesel::table! {
         tile_blob_id -> BigInt,
         tile_width -> Integer,
         tile_height -> Integer,
+        page_blob_id -> BigInt,
+        page_width -> Integer,
+        page_height -> Integer,
         created_at -> Timestamp,
     }
 }

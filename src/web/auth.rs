@@ -55,6 +55,20 @@ pub fn csrf_token(session: &Session) -> AppResult<String> {
     Ok(token)
 }
 
+/// Fails with 403 unless `token` is this session's CSRF token. Every form
+/// post goes through it: `CsrfForm` for url-encoded forms, the upload handler
+/// for multipart ones.
+pub fn check_csrf(session: &Session, token: &str) -> AppResult<()> {
+    let expected = session.get::<String>(CSRF).map_err(session_err)?;
+    if expected.is_some_and(|t| same(t.as_bytes(), token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "页面已过期或来源不明（安全校验未通过），请返回刷新后再提交".into(),
+        ))
+    }
+}
+
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -153,13 +167,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             }
             let field: CsrfField = serde_urlencoded::from_bytes(&body)
                 .map_err(|_| AppError::BadRequest("表单内容无效".into()))?;
-            let expected = session.get::<String>(CSRF).map_err(session_err)?;
-            let valid = expected.is_some_and(|t| same(t.as_bytes(), field.csrf_token.as_bytes()));
-            if !valid {
-                return Err(AppError::Forbidden(
-                    "页面已过期或来源不明（安全校验未通过），请返回刷新后再提交".into(),
-                ));
-            }
+            check_csrf(&session, &field.csrf_token)?;
             let form = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("表单内容无效：{e}")))?;
             Ok(CsrfForm(form))

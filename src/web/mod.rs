@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod errors;
+pub mod media;
 pub mod tv;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -80,6 +81,8 @@ pub fn app(
         )
         .app_data(web::QueryConfig::default().error_handler(errors::query_error))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        // Innermost: sees only requests the checks outside it let through.
+        .wrap(from_fn(tv::alerts::gate))
         .wrap(from_fn(refuse_control_characters))
         .wrap(errors::handlers())
         .wrap(session)
@@ -146,6 +149,7 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::serve)
+        .service(media::serve)
         .configure(api::routes)
         .configure(tv::routes)
         .configure(admin::routes);

@@ -23,6 +23,9 @@ CREATE TABLE media (
     tile_blob_id BIGINT NOT NULL REFERENCES blobs (id),
     tile_width INTEGER NOT NULL,
     tile_height INTEGER NOT NULL,
+    page_blob_id BIGINT NOT NULL REFERENCES blobs (id),
+    page_width INTEGER NOT NULL,
+    page_height INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX media_place ON media (place_id, created_at);

@@ -1,8 +1,11 @@
 //! The back office (PC browser, 1366x768): layout, navigation by role, and
 //! the pages for places, households, users and the audit log.
 
+mod alerts;
+mod articles;
 mod audit;
 mod households;
+mod media;
 mod places;
 mod users;
 
@@ -37,6 +40,22 @@ impl Layout {
     pub fn new(me: &CurrentUser, place_name: String, title: &str, active: &str) -> Layout {
         let role = me.actor.role;
         let mut nav = vec![("/admin", "工作台")];
+        if [
+            Action::EditContent,
+            Action::ReviewContent,
+            Action::PublishDirect,
+        ]
+        .into_iter()
+        .any(|a| may_anywhere(me, a))
+        {
+            nav.push(("/admin/articles", "内容管理"));
+        }
+        if may_anywhere(me, Action::PublishDirect) {
+            nav.push(("/admin/alerts", "应急广播"));
+        }
+        if may_anywhere(me, Action::EditContent) {
+            nav.push(("/admin/media", "图片库"));
+        }
         if may_anywhere(me, Action::ManagePlaces) {
             nav.push(("/admin/places", "地点管理"));
         }
@@ -132,10 +151,21 @@ struct Dashboard {
     layout: Layout,
     role: &'static str,
     counts: Vec<(&'static str, i64)>,
+    desk: articles::Desk,
+    notice: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize)]
+struct DashboardQuery {
+    saved: Option<String>,
 }
 
 #[get("/admin")]
-async fn dashboard(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+async fn dashboard(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    q: web::Query<DashboardQuery>,
+) -> AppResult<HttpResponse> {
     let layout = layout(&state, &me, "工作台", "/admin").await?;
     let counts = state
         .db
@@ -160,10 +190,23 @@ async fn dashboard(state: web::Data<AppState>, me: CurrentUser) -> AppResult<Htt
             ])
         })
         .await?;
+    let desk = if may_anywhere(&me, Action::EditContent) || may_anywhere(&me, Action::ReviewContent)
+    {
+        articles::desk(&state, &me).await?
+    } else {
+        articles::Desk::default()
+    };
+    let notice = match q.saved.as_deref() {
+        Some("approve") => Some("已审核通过，内容将按发布时间出现在电视上"),
+        Some("reject") => Some("已退回，村里会看到退回原因"),
+        _ => None,
+    };
     super::render(&Dashboard {
         layout,
         role: me.actor.role.as_str(),
         counts,
+        desk,
+        notice,
     })
 }
 
@@ -188,8 +231,11 @@ impl ErrorPage {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(super::auth::routes)
         .service(dashboard)
+        .configure(alerts::routes)
+        .configure(articles::routes)
         .configure(places::routes)
         .configure(households::routes)
+        .configure(media::routes)
         .configure(users::routes)
         .configure(audit::routes);
 }

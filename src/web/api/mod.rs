@@ -1,5 +1,7 @@
 //! The JSON API for machines (health kiosks, camera systems) and monitors.
 
+mod articles;
+
 use actix_web::{get, web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
@@ -27,5 +29,5 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz);
+    cfg.service(healthz).configure(articles::routes);
 }

@@ -7,6 +7,9 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+pub mod alerts;
+pub mod articles;
+
 use crate::access::PlaceKind;
 use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
 use crate::places::{self, Place};
@@ -82,6 +85,8 @@ pub struct Frame {
     pub village_home: Option<String>,
     pub legend: Vec<Key>,
     pub js: String,
+    /// The live emergency alert of the village: a banner on top of the page.
+    pub alert: Option<alerts::AlertBanner>,
 }
 
 /// One entry of the key legend: the key's label, what it does, its CSS class.
@@ -99,7 +104,7 @@ const LEGEND_VILLAGE: [Key; 8] = [
 ];
 
 impl Frame {
-    fn village(
+    pub fn village(
         state: &AppState,
         village: &Place,
         township: Option<&Place>,
@@ -120,7 +125,14 @@ impl Frame {
             village_home: Some(home_url(&village.code)),
             legend: LEGEND_VILLAGE.to_vec(),
             js: super::assets::url("tv.js"),
+            alert: None,
         }
+    }
+
+    /// Adds the village's live alert (from the `alerts::Banner` extractor).
+    pub fn with_alert(mut self, banner: alerts::Banner) -> Frame {
+        self.alert = banner.0;
+        self
     }
 
     /// A page outside any village (the chooser, errors before a village is known).
@@ -141,6 +153,7 @@ impl Frame {
             village_home: None,
             legend,
             js: super::assets::url("tv.js"),
+            alert: None,
         }
     }
 }
@@ -303,7 +316,11 @@ fn load_village(conn: &mut crate::db::DbConn, code: &str) -> AppResult<(Place, O
 }
 
 #[get("/tv/v/{village}")]
-async fn home_page(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+async fn home_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    banner: alerts::Banner,
+) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
     let tiles = SECTIONS
@@ -322,7 +339,8 @@ async fn home_page(state: web::Data<AppState>, path: web::Path<String>) -> AppRe
         township.as_ref(),
         "首页",
         "/tv/villages".into(),
-    );
+    )
+    .with_alert(banner);
     frame.title = format!("{} 智慧乡村", village.name);
     super::render(&HomePage { frame, tiles })
 }
@@ -331,6 +349,8 @@ async fn home_page(state: web::Data<AppState>, path: web::Path<String>) -> AppRe
 async fn section(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<articles::ListQuery>,
+    banner: alerts::Banner,
 ) -> AppResult<HttpResponse> {
     let (code, slug) = path.into_inner();
     let section = SECTIONS
@@ -338,13 +358,25 @@ async fn section(
         .find(|s| s.slug == slug)
         .ok_or_else(|| AppError::not_found("这个栏目"))?;
     let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
+    if let Some(listed) = crate::articles::Section::parse(section.slug) {
+        return articles::section_list(
+            &state,
+            village,
+            township,
+            listed,
+            query.into_inner(),
+            banner,
+        )
+        .await;
+    }
     let frame = Frame::village(
         &state,
         &village,
         township.as_ref(),
         section.title,
         home_url(&village.code),
-    );
+    )
+    .with_alert(banner);
     super::render(&SectionPage {
         frame,
         title: section.title,
@@ -410,7 +442,10 @@ async fn villages(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(entry)
+    // The alert pages first: their addresses must not fall to a wider pattern.
+    cfg.configure(alerts::routes)
+        .configure(articles::routes)
+        .service(entry)
         .service(villages)
         .service(home_page)
         .service(section);

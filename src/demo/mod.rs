@@ -1,5 +1,9 @@
-//! The demo county: places, users and households, loaded idempotently.
+//! The demo county: places, users, households and content, loaded idempotently.
 //! Anything already present (by code, username or STB id) is left as it is.
+
+mod articles;
+
+use chrono::FixedOffset;
 
 use crate::access::{Actor, PlaceKind};
 use crate::db::DbConn;
@@ -61,11 +65,13 @@ pub struct Report {
     pub places_added: usize,
     pub users_added: usize,
     pub households_added: usize,
+    pub articles_added: usize,
     /// The password of the users added now, when it was generated here.
     pub generated_password: Option<String>,
 }
 
-pub fn load(conn: &mut DbConn, password: Option<&str>) -> AppResult<Report> {
+/// Loads the demo county; times of demo content are meant in `offset`.
+pub fn load(conn: &mut DbConn, password: Option<&str>, offset: FixedOffset) -> AppResult<Report> {
     let mut report = Report::default();
     let county = match places::find_by_code(conn, COUNTY.0)? {
         Some(c) => c,
@@ -140,7 +146,50 @@ pub fn load(conn: &mut DbConn, password: Option<&str>) -> AppResult<Report> {
         )?;
         report.households_added += 1;
     }
+
+    for (village, clerk) in [("gengjing", "clerk"), ("chenzhuang", "clerk2")] {
+        report.articles_added +=
+            articles::load_for_village(conn, village, clerk, "official", offset)?;
+    }
     Ok(report)
+}
+
+/// Starts the demo's yellow weather alert for 黄河路街道 (7 days) unless the
+/// township has one already. Kept apart from `load`: while it is live, every
+/// TV page of the township first shows the alert.
+pub fn load_alert(conn: &mut DbConn, offset: FixedOffset) -> AppResult<bool> {
+    use diesel::prelude::*;
+    let (Some(county), Some(township)) = (
+        places::find_by_code(conn, COUNTY.0)?,
+        places::find_by_code(conn, "huanghelu")?,
+    ) else {
+        return Ok(false);
+    };
+    let existing: i64 = crate::db::schema::alerts::table
+        .filter(crate::db::schema::alerts::place_id.eq(township.id))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let actor = Actor::system("demo", places::scope(conn, &county)?);
+    let ends = crate::articles::form::format_local(
+        Some(crate::time::now() + chrono::Duration::days(7)),
+        offset,
+    );
+    crate::alerts::create(
+        conn,
+        &actor,
+        &crate::alerts::AlertForm {
+            level: "yellow".into(),
+            text: "黄河路街道气象预警：未来24小时有大风降温，请关好门窗，收好晾晒的粮食，老人小孩减少外出。".into(),
+            target: township.id.to_string(),
+            ends_at: ends,
+            ..Default::default()
+        },
+        offset,
+    )?;
+    Ok(true)
 }
 
 fn ensure_place(

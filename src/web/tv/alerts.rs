@@ -1,0 +1,361 @@
+//! Emergency alerts on the TV: the banner every page of a village carries
+//! while an alert is live, and the full-screen alert page a box sees first.
+//!
+//! `gate` (a middleware on every `/tv/v/{village}...` request) looks the live
+//! alert up once per request. A box whose `vp_alert_seen` cookie does not hold
+//! that alert's id is sent (302) to the alert page, with `next` = where it
+//! was going; 我知道了 sets the cookie and continues there. Otherwise the
+//! alert rides along in the request's extensions as a `Banner` for the
+//! handler to put into its `Frame`. Plain links and cookies: works with
+//! JavaScript off.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{home_url, load_village, tv_cookie, Frame};
+use crate::alerts::{self, Alert, State};
+use crate::error::{AppError, AppResult};
+use crate::places;
+use crate::AppState;
+
+/// The id of the alert this box has dismissed.
+pub const SEEN_COOKIE: &str = "vp_alert_seen";
+/// Characters of the alert text the banner shows (one line at 26 px beside
+/// the level); longer texts end in "…" (the alert page shows all of it).
+const BANNER_CHARS: usize = 34;
+/// Longest `next` address kept.
+const NEXT_MAX: usize = 1024;
+
+/// The strip in the alert's colour at the top of every page of the village.
+#[derive(Debug, Clone)]
+pub struct AlertBanner {
+    /// `blue`, `yellow`, `orange` or `red` (the CSS class `lv-…`).
+    pub level: &'static str,
+    /// 黄色预警
+    pub label: &'static str,
+    pub text: String,
+}
+
+impl AlertBanner {
+    pub fn new(alert: &Alert) -> AlertBanner {
+        let level = alert.level();
+        let text = if alert.text.chars().count() > BANNER_CHARS {
+            let mut t: String = alert.text.chars().take(BANNER_CHARS - 1).collect();
+            t.push('…');
+            t
+        } else {
+            alert.text.clone()
+        };
+        AlertBanner {
+            level: level.as_str(),
+            label: level.label(),
+            text,
+        }
+    }
+}
+
+/// The live alert of the requested village, as the gate found it (an
+/// extractor; `Banner(None)` outside village pages or when nothing is live).
+#[derive(Debug, Clone, Default)]
+pub struct Banner(pub Option<AlertBanner>);
+
+impl FromRequest for Banner {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Banner, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(req
+            .extensions()
+            .get::<Banner>()
+            .cloned()
+            .unwrap_or_default()))
+    }
+}
+
+/// The village code of a `/tv/v/{village}...` path, unless the path is one
+/// of the alert pages themselves.
+fn gated_village(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/tv/v/")?;
+    let (code, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    if tail == "alert" || tail.starts_with("alert/") {
+        return None;
+    }
+    crate::validate::code(code, "").ok().map(|_| code)
+}
+
+/// `?next=` for an address: its path and query.
+fn next_query(next: &str) -> String {
+    serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+}
+
+pub fn alert_url(village: &str, id: i64, next: &str) -> String {
+    format!("/tv/v/{village}/alert/{id}?{}", next_query(next))
+}
+
+pub fn ok_url(village: &str, id: i64, next: &str) -> String {
+    format!("/tv/v/{village}/alert/{id}/ok?{}", next_query(next))
+}
+
+/// `next` if it is a TV address of this site, else the village home. Bytes
+/// outside ASCII are %-encoded again so the address fits a `Location` header.
+pub fn safe_next(next: Option<&str>, village: &str) -> String {
+    let ok = |n: &str| {
+        n.starts_with("/tv/")
+            && n.len() <= NEXT_MAX
+            && !n.contains("//")
+            && !n.contains('\\')
+            && !n.split(['/', '?']).any(|seg| seg == ".." || seg == ".")
+            && !n.contains("/alert/")
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
+    match next {
+        Some(n) if ok(n) => {
+            let mut out = String::with_capacity(n.len());
+            for c in n.chars() {
+                if c.is_ascii() {
+                    out.push(c);
+                } else {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            out
+        }
+        _ => home_url(village),
+    }
+}
+
+/// Middleware: finds the village's live alert once per request; sends a box
+/// that has not dismissed it to the alert page (GET and HEAD only, so a
+/// submitted PIN is never lost), else leaves a `Banner` for the handler.
+pub async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(code) = gated_village(req.path()).map(str::to_string) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let lookup = code.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(village) = places::find_by_code(conn, &lookup)?
+                .filter(|p| p.kind() == crate::access::PlaceKind::Village)
+            else {
+                return Ok(None);
+            };
+            let scope = places::scope(conn, &village)?;
+            alerts::active_for_village(conn, &scope, crate::time::now())
+        })
+        .await;
+    let alert = match found {
+        Ok(a) => a,
+        Err(e) => {
+            // The page itself may still work (or fail with its own message).
+            log::warn!("alert lookup for {code}: {e}");
+            None
+        }
+    };
+    if let Some(alert) = alert {
+        let seen = req
+            .cookie(SEEN_COOKIE)
+            .and_then(|c| c.value().parse::<i64>().ok());
+        let navigating = matches!(*req.method(), Method::GET | Method::HEAD);
+        if navigating && seen != Some(alert.id) {
+            let wanted = match req.query_string() {
+                "" => req.path().to_string(),
+                q => format!("{}?{q}", req.path()),
+            };
+            let to = alert_url(&code, alert.id, &safe_next(Some(&wanted), &code));
+            let res = HttpResponse::Found()
+                .insert_header((header::LOCATION, to))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+            return Ok(req.into_response(res).map_into_right_body());
+        }
+        req.extensions_mut()
+            .insert(Banner(Some(AlertBanner::new(&alert))));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+#[derive(Template)]
+#[template(path = "tv/alert.html")]
+struct AlertPage {
+    frame: Frame,
+    level: &'static str,
+    label: &'static str,
+    text: String,
+    issuer: String,
+    starts: String,
+    ends: String,
+    over: bool,
+    ok: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn alert_id(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found("这条预警"))
+}
+
+/// The full-screen alert: level, text, times, and 我知道了.
+#[get("/tv/v/{village}/alert/{id}")]
+async fn alert_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    let (code, id) = path.into_inner();
+    let id = alert_id(&id)?;
+    let (village, township, alert, issuer) = state
+        .db
+        .run(move |conn| {
+            let (village, township) = load_village(conn, &code)?;
+            let scope = places::scope(conn, &village)?;
+            let alert = alerts::get_for_village(conn, &scope, id)?;
+            let issuer = places::get(conn, alert.place_id)?.name;
+            Ok((village, township, alert, issuer))
+        })
+        .await?;
+    let next = safe_next(query.next.as_deref(), &village.code);
+    let ok = ok_url(&village.code, alert.id, &next);
+    let level = alert.level();
+    let mut frame = Frame::village(&state, &village, township.as_ref(), "应急广播", ok.clone());
+    // Every way out dismisses the alert; colour keys stay off until then.
+    frame.home = ok_url(&village.code, alert.id, &home_url(&village.code));
+    frame.village_home = None;
+    frame.legend = vec![("OK", "我知道了", ""), ("返回", "我知道了", "")];
+    let offset = state.offset;
+    let res = super::super::render(&AlertPage {
+        frame,
+        level: level.as_str(),
+        label: level.label(),
+        text: alert.text.clone(),
+        issuer,
+        starts: crate::time::format_local(alert.starts_at, offset),
+        ends: crate::time::format_local(alert.until(), offset),
+        over: alert.state(crate::time::now()) == State::Ended,
+        ok,
+    })?;
+    Ok(no_store(res))
+}
+
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// 我知道了: remembers the alert for this box and continues to `next`.
+#[get("/tv/v/{village}/alert/{id}/ok")]
+async fn dismiss(
+    path: web::Path<(String, String)>,
+    query: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    let (code, id) = path.into_inner();
+    if crate::validate::code(&code, "").is_err() {
+        return Err(AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()));
+    }
+    let id = alert_id(&id)?;
+    let to = safe_next(query.next.as_deref(), &code);
+    Ok(no_store(
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, to))
+            .cookie(tv_cookie(SEEN_COOKIE, id.to_string()))
+            .finish(),
+    ))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(dismiss).service(alert_page);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_village_pages_other_than_the_alert_pages_are_gated() {
+        assert_eq!(gated_village("/tv/v/gengjing"), Some("gengjing"));
+        assert_eq!(gated_village("/tv/v/gengjing/notices"), Some("gengjing"));
+        assert_eq!(gated_village("/tv/v/gengjing/a/5"), Some("gengjing"));
+        assert_eq!(gated_village("/tv/v/gengjing/alert/5"), None);
+        assert_eq!(gated_village("/tv/v/gengjing/alert/5/ok"), None);
+        assert_eq!(gated_village("/tv/villages"), None);
+        assert_eq!(gated_village("/tv"), None);
+        assert_eq!(gated_village("/admin"), None);
+        assert_eq!(gated_village("/tv/v/Bad Code/x"), None);
+    }
+
+    #[test]
+    fn next_must_be_a_local_tv_address() {
+        let home = "/tv/v/gengjing";
+        assert_eq!(
+            safe_next(Some("/tv/v/gengjing/notices?page=2"), "gengjing"),
+            "/tv/v/gengjing/notices?page=2"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/tv/",
+            "/tv//evil.example",
+            "/admin",
+            "/tv/../admin",
+            "/tv/v/x/alert/3",
+            "/tv/\\evil",
+            "/tv/v/x y",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad), "gengjing"), home, "{bad}");
+        }
+        assert_eq!(safe_next(None, "gengjing"), home);
+        assert_eq!(safe_next(Some("/tv/v/g?q=耿"), "g"), "/tv/v/g?q=%E8%80%BF");
+    }
+
+    #[test]
+    fn long_texts_are_cut_for_the_banner() {
+        let mut a = Alert {
+            id: 1,
+            place_id: 1,
+            level: "orange".into(),
+            text: "雨".repeat(BANNER_CHARS),
+            starts_at: crate::time::now(),
+            ends_at: crate::time::now(),
+            ended_at: None,
+            created_by: None,
+            created_at: crate::time::now(),
+        };
+        assert_eq!(AlertBanner::new(&a).text, a.text);
+        a.text = "雨".repeat(200);
+        let b = AlertBanner::new(&a);
+        assert_eq!(b.text.chars().count(), BANNER_CHARS);
+        assert!(b.text.ends_with('…'));
+        assert_eq!((b.level, b.label), ("orange", "橙色预警"));
+    }
+}
