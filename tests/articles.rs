@@ -571,4 +571,47 @@ async fn the_demo_has_content_in_every_section() {
     c.get("/api/v1/villages/nowhere/articles")
         .await
         .assert_status(404);
+
+    // Every section of both demo villages has published, scheduled,
+    // pending and rejected examples.
+    let now = village_portal::time::now();
+    for village in ["gengjing", "chenzhuang"] {
+        let place = app.place_id(village);
+        let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = articles::table
+            .inner_join(
+                article_revisions::table
+                    .on(articles::head_revision_id.eq(article_revisions::id.nullable())),
+            )
+            .filter(articles::place_id.eq(place))
+            .select((
+                articles::section,
+                article_revisions::state,
+                articles::publish_at,
+            ))
+            .load(&mut *app.conn())
+            .expect("demo articles");
+        for section in ["notices", "news", "party", "affairs", "videos"] {
+            let has = |state: &str, scheduled: bool| {
+                rows.iter().any(|(s, st, p)| {
+                    s == section && st == state && p.is_some_and(|p| p > now) == scheduled
+                })
+            };
+            assert!(
+                has("published", false),
+                "{village} {section}: nothing published"
+            );
+            assert!(
+                has("published", true),
+                "{village} {section}: nothing scheduled"
+            );
+            assert!(
+                has("pending", false),
+                "{village} {section}: nothing pending"
+            );
+            assert!(
+                has("rejected", false),
+                "{village} {section}: nothing rejected"
+            );
+        }
+    }
 }
