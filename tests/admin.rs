@@ -659,7 +659,8 @@ async fn the_audit_log_filters_by_user_action_and_place() {
         .count()
         .get_result(&mut *app.conn())
         .expect("count");
-    assert_eq!(rows.len() as i64, expected);
+    // The first page of them (50 a page).
+    assert_eq!(rows.len() as i64, expected.min(50));
     assert!(rows.len() > 2, "the demo's entries for gengjing as well");
     assert!(rows.iter().all(|r| r.place == "耿井村"), "{rows:?}");
 
