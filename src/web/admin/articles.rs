@@ -306,11 +306,7 @@ async fn form_page(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         categories: articles::PARTY_CATEGORIES.to_vec(),
-        scopes: vec![
-            ("village", "本村"),
-            ("township", "全乡镇"),
-            ("county", "全县"),
-        ],
+        scopes: scopes_for(&me.actor),
         places,
         editor_js: crate::web::assets::url("editor.js"),
         can_submit,
@@ -318,6 +314,18 @@ async fn form_page(
         can_archive,
         air,
     })
+}
+
+/// The scopes the actor may publish in: a clerk only their village.
+fn scopes_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    let mut scopes = vec![("village", "本村")];
+    if actor.may(Action::PublishDirect, &actor.place) {
+        scopes.push(("township", "全乡镇"));
+        if actor.place.kind == PlaceKind::County {
+            scopes.push(("county", "全县"));
+        }
+    }
+    scopes
 }
 
 #[derive(Deserialize)]

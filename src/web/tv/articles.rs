@@ -115,14 +115,17 @@ pub async fn section_list(
                 .unwrap_or_default(),
         })
         .collect();
-    let frame = Frame::village(
+    let mut frame = Frame::village(
         state,
         &village,
         township.as_ref(),
         section.label(),
         home_url(&village.code),
     )
-    .with_alert(banner);
+    .with_alert(banner)
+    .paged();
+    // The list says which section it is.
+    frame.heading = format!("{} · {}", village.name, section.label());
     super::super::render(&ListPage {
         frame,
         title: section.label(),
@@ -176,7 +179,7 @@ impl ArticlePage {
             })
             .unwrap_or_else(|| "尚未发布".into());
         ArticlePage {
-            frame,
+            frame: frame.paged(),
             title: rev.title.clone(),
             meta: format!("{} · {}", date, article.scope().label()),
             body: screens.into_iter().nth(page - 1).unwrap_or_default(),

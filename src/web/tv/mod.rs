@@ -103,7 +103,25 @@ const LEGEND_VILLAGE: [Key; 8] = [
     ("蓝", "监控", "blue"),
 ];
 
+/// The legend of pages that turn (lists, the article reader).
+const LEGEND_PAGED: [Key; 8] = [
+    ("方向键", "选择", ""),
+    ("OK", "打开", ""),
+    ("翻页键", "翻页", ""),
+    ("返回", "上一级", ""),
+    ("红", "首页", "red"),
+    ("绿", "通知", "green"),
+    ("黄", "健康", "yellow"),
+    ("蓝", "监控", "blue"),
+];
+
 impl Frame {
+    /// For pages with 上一页/下一页: the legend names the page keys.
+    pub fn paged(mut self) -> Self {
+        self.legend = LEGEND_PAGED.to_vec();
+        self
+    }
+
     pub fn village(
         state: &AppState,
         village: &Place,
