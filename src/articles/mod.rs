@@ -326,6 +326,28 @@ pub fn audience(village: &PlaceScope) -> Vec<i64> {
     ids
 }
 
+type BoxedArticles = articles::BoxedQuery<'static, <DbConn as Connection>::Backend>;
+
+/// Articles on TV now for a village: its own, its township's and its
+/// county's; approved, not archived, `publish_at <= now < expire_at`.
+fn on_air_query(village: &PlaceScope, now: NaiveDateTime) -> BoxedArticles {
+    articles::table
+        .filter(articles::place_id.eq_any(audience(village)))
+        .filter(articles::live_revision_id.is_not_null())
+        .filter(articles::archived.eq(false))
+        .filter(
+            articles::publish_at
+                .is_null()
+                .or(articles::publish_at.le(now)),
+        )
+        .filter(
+            articles::expire_at
+                .is_null()
+                .or(articles::expire_at.gt(now)),
+        )
+        .into_boxed()
+}
+
 /// One page of the articles on air for a village in a section, pinned first,
 /// then newest; and how many there are.
 pub fn on_air(
@@ -337,24 +359,8 @@ pub fn on_air(
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<Article>, i64)> {
-    let audience = audience(village);
     let query = || {
-        let mut q = articles::table
-            .filter(articles::place_id.eq_any(audience.clone()))
-            .filter(articles::section.eq(section.as_str()))
-            .filter(articles::live_revision_id.is_not_null())
-            .filter(articles::archived.eq(false))
-            .filter(
-                articles::publish_at
-                    .is_null()
-                    .or(articles::publish_at.le(now)),
-            )
-            .filter(
-                articles::expire_at
-                    .is_null()
-                    .or(articles::expire_at.gt(now)),
-            )
-            .into_boxed();
+        let mut q = on_air_query(village, now).filter(articles::section.eq(section.as_str()));
         if let Some(c) = category {
             q = q.filter(articles::category.eq(c.to_string()));
         }
@@ -384,24 +390,7 @@ pub fn on_air_all(
     page: i64,
     per_page: i64,
 ) -> AppResult<(Vec<(Article, Revision)>, i64)> {
-    let audience = audience(village);
-    let query = || {
-        articles::table
-            .filter(articles::place_id.eq_any(audience.clone()))
-            .filter(articles::live_revision_id.is_not_null())
-            .filter(articles::archived.eq(false))
-            .filter(
-                articles::publish_at
-                    .is_null()
-                    .or(articles::publish_at.le(now)),
-            )
-            .filter(
-                articles::expire_at
-                    .is_null()
-                    .or(articles::expire_at.gt(now)),
-            )
-            .into_boxed()
-    };
+    let query = || on_air_query(village, now);
     let total: i64 = query().count().get_result(conn)?;
     let rows: Vec<Article> = query()
         .order((articles::published_at.desc(), articles::id.desc()))
