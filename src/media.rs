@@ -826,39 +826,6 @@ mod tests {
         assert_eq!(clean_name(&"长".repeat(300)).chars().count(), 100);
     }
 
-    /// `cargo test --lib media::tests::timing -- --ignored --nocapture`
-    #[test]
-    #[ignore = "a measurement, not a check"]
-    fn timing_of_a_12_megapixel_photo() {
-        // Noisy enough to compress like a photo (several MB at quality 90).
-        let img = RgbImage::from_fn(4000, 3000, |x, y| {
-            let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).rotate_left(x % 13);
-            Rgb([
-                (x / 16) as u8 ^ (n & 31) as u8,
-                (y / 12) as u8 ^ ((n >> 8) & 31) as u8,
-                ((x + y) / 28) as u8 ^ ((n >> 16) & 31) as u8,
-            ])
-        });
-        let mut bytes = Vec::new();
-        JpegEncoder::new_with_quality(&mut bytes, 90)
-            .encode_image(&img)
-            .unwrap();
-        let start = std::time::Instant::now();
-        assert!(jpeg_is_complete(&bytes));
-        let scan = start.elapsed();
-        let start = std::time::Instant::now();
-        let p = prepare(&bytes).unwrap();
-        eprintln!(
-            "12 MP JPEG of {:.1} MB: structure check {scan:?}; prepared in {:?}; full {}x{} {} KB, tile {} KB",
-            bytes.len() as f64 / 1e6,
-            start.elapsed(),
-            p.full.width,
-            p.full.height,
-            p.full.bytes.len() / 1024,
-            p.tile.bytes.len() / 1024
-        );
-    }
-
     #[test]
     fn rendition_names() {
         assert_eq!(Rendition::parse("full"), Some(Rendition::Full));
