@@ -315,20 +315,29 @@ pub fn update(
                     .execute(conn)?;
             }
         }
-        bump(conn, id, now)?;
-        let article = get(conn, id)?;
-        record(conn, actor, "article.update", &article, changes.summary())?;
-        Ok(article)
+        finish(conn, actor, id, now, "article.update", changes.summary())
     })
 }
 
-fn bump(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+/// The end of every change to an article: bump its version (so stale forms
+/// are refused), reload it and audit the change, inside the caller's transaction.
+fn finish(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+    action: &str,
+    summary: String,
+) -> AppResult<Article> {
     diesel::update(articles::table.find(id))
         .set((
             articles::version.eq(articles::version + 1),
             articles::updated_at.eq(now),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    let article = get(conn, id)?;
+    record(conn, actor, action, &article, summary)?;
+    Ok(article)
 }
 
 fn body_digest(body: &str) -> String {
@@ -376,16 +385,14 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64, seen: Option<i64>) -> A
                 article_revisions::updated_at.eq(now),
             ))
             .execute(conn)?;
-        bump(conn, id, now)?;
-        let article = get(conn, id)?;
-        record(
+        finish(
             conn,
             actor,
+            id,
+            now,
             "article.submit",
-            &article,
             format!("《{}》 draft -> pending", current.title),
-        )?;
-        Ok(article)
+        )
     })
 }
 
@@ -443,16 +450,14 @@ fn publish(
                 articles::published_at.eq(rev.publish_at.unwrap_or(now)),
             ))
             .execute(conn)?;
-        bump(conn, article.id, now)?;
-        let article = get(conn, article.id)?;
-        record(
+        finish(
             conn,
             actor,
+            article.id,
+            now,
             action,
-            &article,
             format!("《{}》 第 {} 版 -> published", rev.title, rev.number),
-        )?;
-        Ok(article)
+        )
     })
 }
 
@@ -493,16 +498,14 @@ pub fn reject(
                 article_revisions::updated_at.eq(now),
             ))
             .execute(conn)?;
-        bump(conn, id, now)?;
-        let article = get(conn, id)?;
-        record(
+        finish(
             conn,
             actor,
+            id,
+            now,
             "article.reject",
-            &article,
             format!("《{}》 pending -> rejected: {reason}", current.title),
-        )?;
-        Ok(article)
+        )
     })
 }
 
@@ -524,15 +527,13 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: i64, seen: Option<i64>) -> 
         diesel::update(articles::table.find(id))
             .set(articles::archived.eq(true))
             .execute(conn)?;
-        bump(conn, id, now)?;
-        let article = get(conn, id)?;
-        record(
+        finish(
             conn,
             actor,
+            id,
+            now,
             "article.archive",
-            &article,
             format!("《{}》 -> archived", article.title),
-        )?;
-        Ok(article)
+        )
     })
 }
