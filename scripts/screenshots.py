@@ -109,11 +109,15 @@ def main():
             ("tv-home", "/tv/v/gengjing"),
             ("tv-list", "/tv/v/gengjing/notices"),
             ("tv-party", "/tv/v/gengjing/party"),
+            ("tv-videos", "/tv/v/gengjing/videos"),
             ("tv-villages", "/tv/villages"),
             ("tv-not-found", "/tv/v/gengjing/nope"),
         ]:
             tv.go(args.base + path)
             tv.shot(os.path.join(args.out, f"{name}.png"))
+        tv.go(args.base + "/tv/v/gengjing/videos")
+        tv.click("#row-1")
+        tv.shot(os.path.join(args.out, "tv-video.png"))
         # Every page of an article, via the list's first link of each section.
         for section in ["news", "affairs"]:
             tv.go(args.base + f"/tv/v/gengjing/{section}")

@@ -126,7 +126,9 @@ pub enum Action {
     /// Publish township-wide content and emergency alerts directly.
     PublishDirect,
     ManageCameras,
+    /// A health station's details (hours, doctor on duty...) and CSV uploads.
     ManageStation,
+    /// Per-village health figures, without names.
     ViewHealthStats,
 }
 
@@ -172,7 +174,8 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
     }
     match actor.role {
         Role::Admin => true,
-        Role::Auditor => matches!(action, ViewAudit | ViewPlace),
+        // Health figures are counts without names: read-only oversight.
+        Role::Auditor => matches!(action, ViewAudit | ViewPlace | ViewHealthStats),
         Role::Official => matches!(
             action,
             ViewPlace
@@ -180,6 +183,7 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | ReviewContent
                 | PublishDirect
                 | ManageCameras
+                | ManageStation
                 | ViewHealthStats
         ),
         Role::Clerk => matches!(

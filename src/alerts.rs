@@ -438,6 +438,40 @@ pub fn active_for_village(
         .max_by_key(|a| (a.level(), a.starts_at, a.id)))
 }
 
+/// The next moment after `now` an alert of the village's areas starts or
+/// ends: until then, what its TV pages show of alerts cannot change by itself.
+/// Alerts narrowed to other villages count too (a harmless early refresh).
+pub fn next_change(
+    conn: &mut DbConn,
+    village: &PlaceScope,
+    now: NaiveDateTime,
+) -> AppResult<Option<NaiveDateTime>> {
+    let listing: Vec<i64> = alert_villages::table
+        .filter(alert_villages::village_id.eq(village.id))
+        .select(alert_villages::alert_id)
+        .load(conn)?;
+    let areas: Vec<i64> = [Some(village.id), village.township_id, village.county_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    let upcoming: Vec<(NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> = alerts::table
+        .filter(alerts::ends_at.gt(now))
+        .filter(alerts::ended_at.is_null().or(alerts::ended_at.gt(now)))
+        .filter(
+            alerts::place_id
+                .eq_any(&areas)
+                .or(alerts::id.eq_any(&listing)),
+        )
+        .select((alerts::starts_at, alerts::ends_at, alerts::ended_at))
+        .load(conn)?;
+    Ok(upcoming
+        .into_iter()
+        .flat_map(|(s, e, ended)| [Some(s), Some(e), ended])
+        .flatten()
+        .filter(|t| *t > now)
+        .min())
+}
+
 /// An alert that reaches the village (live or not), for its TV page; else 404.
 pub fn get_for_village(conn: &mut DbConn, village: &PlaceScope, id: i64) -> AppResult<Alert> {
     let alert = get(conn, id)?;

@@ -46,7 +46,10 @@ pub struct Event<'a> {
 }
 
 /// Appends an entry. Call it inside the transaction that makes the change.
+/// Every audited write may change what TVs show, so it also renews the
+/// stamp the TV page caches compare (`changes`).
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult<()> {
+    crate::changes::bump(conn)?;
     diesel::insert_into(audit_log::table)
         .values(NewEntry {
             at: crate::time::now(),
@@ -84,6 +87,13 @@ pub fn action_label(action: &str) -> &str {
         "media.upload" => "上传图片",
         "alert.create" => "发布预警",
         "alert.end" => "结束预警",
+        "household.pin_reset" => "重置住户 PIN",
+        "station.create" => "新建健康小屋",
+        "station.update" => "修改健康小屋",
+        "station.token" => "更换小屋令牌",
+        "resident.create" => "新建居民档案",
+        "resident.update" => "修改居民档案",
+        "health.import" => "导入健康数据",
         other => other,
     }
 }

@@ -39,7 +39,12 @@ pub enum Command {
     /// Run pending database migrations and exit.
     Migrate,
     /// Load the demo county (safe to run again).
-    Demo,
+    Demo {
+        /// `county` adds, on top of the demo county, 40 townships x 18
+        /// villages, 200,000 articles and 90,000 households for measuring.
+        #[arg(long, value_enum, default_value_t = DemoScale::Village)]
+        scale: DemoScale,
+    },
     /// Manage back-office users.
     User {
         #[command(subcommand)]
@@ -47,6 +52,24 @@ pub enum Command {
     },
     /// Write a consistent copy of the SQLite database to FILE while it is in use.
     Backup { file: PathBuf },
+    /// Import health readings from a CSV file (columns: resident_code, kind,
+    /// value, value2, unit, taken_at, device); rejected rows go to
+    /// FILE.rejected.csv.
+    ImportHealth {
+        file: PathBuf,
+        /// Code of the health station the readings were taken at.
+        #[arg(long)]
+        station: String,
+    },
+}
+
+/// How big a demo to load.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoScale {
+    /// The small demo county of CONTRACT.md.
+    Village,
+    /// The small demo plus a generated county-scale data set (`demo::county`).
+    County,
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,9 +107,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
             println!("migrations are up to date");
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { scale } => {
             let db = Database::open(&config.database_url, 1)?;
-            load_demo(&db, &config)
+            load_demo(&db, &config)?;
+            if scale == DemoScale::County {
+                let mut conn = db.get().map_err(|e| e.to_string())?;
+                crate::demo::county::load_and_print(&mut conn, config.offset()?)?;
+            }
+            Ok(())
         }
         Command::User {
             command:
@@ -102,6 +130,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Backup { file } => {
             let db = Database::open(&config.database_url, 1)?;
             backup(&db, &file)
+        }
+        Command::ImportHealth { file, station } => {
+            crate::health::csv_import::run_command(&config, &file, &station)
         }
     }
 }
@@ -136,8 +167,13 @@ fn load_demo_if_empty(db: &Database, config: &Config) -> Result<(), String> {
 
 fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let report = crate::demo::load(&mut conn, config.demo_password.as_deref(), config.offset()?)
-        .map_err(|e| e.to_string())?;
+    let report = crate::demo::load_with_token(
+        &mut conn,
+        config.demo_password.as_deref(),
+        config.demo_token.as_deref(),
+        config.offset()?,
+    )
+    .map_err(|e| e.to_string())?;
     println!(
         "demo county loaded: {} places, {} users, {} households added",
         report.places_added, report.users_added, report.households_added
@@ -148,6 +184,13 @@ fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
     );
     if crate::demo::load_alert(&mut conn, config.offset()?).map_err(|e| e.to_string())? {
         println!("demo alert: a yellow weather alert for 黄河路街道, live for 7 days");
+    }
+    println!(
+        "demo health station gengjing-hs: {} residents, {} readings added",
+        report.health.residents_added, report.health.observations_added
+    );
+    if let Some(token) = &report.health.generated_token {
+        println!("API token of health station gengjing-hs (shown once): {token}");
     }
     if let Some(password) = report.generated_password {
         println!(

@@ -29,6 +29,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Largest accepted form or JSON body, in bytes.
     pub max_body_bytes: usize,
+    /// Health flag thresholds (`health_*` keys, `PORTAL_HEALTH_*` variables).
+    pub health: crate::health::Thresholds,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             login_window_minutes: 15,
             trust_proxy: false,
             max_body_bytes: 1024 * 1024,
+            health: crate::health::Thresholds::default(),
         }
     }
 }
@@ -70,6 +73,59 @@ struct FileConfig {
     login_window_minutes: Option<i64>,
     trust_proxy: Option<bool>,
     max_body_bytes: Option<usize>,
+    // Health thresholds: one key per `Thresholds` field, listed for
+    // `deny_unknown_fields` (a test checks the two lists agree).
+    health_bp_high_systolic: Option<f64>,
+    health_bp_high_diastolic: Option<f64>,
+    health_bp_very_high_systolic: Option<f64>,
+    health_bp_very_high_diastolic: Option<f64>,
+    health_bp_low_systolic: Option<f64>,
+    health_bp_low_diastolic: Option<f64>,
+    health_glucose_low: Option<f64>,
+    health_glucose_high: Option<f64>,
+    health_glucose_very_high: Option<f64>,
+    health_bmi_low: Option<f64>,
+    health_bmi_high: Option<f64>,
+    health_bmi_very_high: Option<f64>,
+    health_heart_rate_low: Option<f64>,
+    health_heart_rate_high: Option<f64>,
+    health_heart_rate_very_high: Option<f64>,
+    health_spo2_low: Option<f64>,
+    health_temperature_low: Option<f64>,
+    health_temperature_high: Option<f64>,
+    health_temperature_very_high: Option<f64>,
+}
+
+impl FileConfig {
+    /// The `health_*` values the file sets, by threshold name.
+    fn health(&self) -> Vec<(&'static str, f64)> {
+        macro_rules! pairs {
+            ($($key:literal => $field:ident),*) => {
+                [$( ($key, self.$field) ),*].into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
+            };
+        }
+        pairs!(
+            "bp_high_systolic" => health_bp_high_systolic,
+            "bp_high_diastolic" => health_bp_high_diastolic,
+            "bp_very_high_systolic" => health_bp_very_high_systolic,
+            "bp_very_high_diastolic" => health_bp_very_high_diastolic,
+            "bp_low_systolic" => health_bp_low_systolic,
+            "bp_low_diastolic" => health_bp_low_diastolic,
+            "glucose_low" => health_glucose_low,
+            "glucose_high" => health_glucose_high,
+            "glucose_very_high" => health_glucose_very_high,
+            "bmi_low" => health_bmi_low,
+            "bmi_high" => health_bmi_high,
+            "bmi_very_high" => health_bmi_very_high,
+            "heart_rate_low" => health_heart_rate_low,
+            "heart_rate_high" => health_heart_rate_high,
+            "heart_rate_very_high" => health_heart_rate_very_high,
+            "spo2_low" => health_spo2_low,
+            "temperature_low" => health_temperature_low,
+            "temperature_high" => health_temperature_high,
+            "temperature_very_high" => health_temperature_very_high
+        )
+    }
 }
 
 impl Config {
@@ -90,6 +146,9 @@ impl Config {
             let f: FileConfig = toml::from_str(&text).map_err(|e| {
                 format!("config file {}: {}", path.display(), toml_error(&text, &e))
             })?;
+            for (key, value) in f.health() {
+                c.health.set(key, value);
+            }
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = f.$field { c.$field = v; } )* };
             }
@@ -153,6 +212,12 @@ impl Config {
             &mut c.login_window_minutes,
         )?;
         parse_env(&text, "PORTAL_MAX_BODY_BYTES", &mut c.max_body_bytes)?;
+        for key in crate::health::Thresholds::KEYS {
+            let var = format!("PORTAL_HEALTH_{}", key.to_ascii_uppercase());
+            let mut value = c.health.get(key).unwrap_or_default();
+            parse_env(&text, &var, &mut value)?;
+            c.health.set(key, value);
+        }
         c.validate()?;
         Ok(c)
     }
@@ -187,6 +252,7 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err("max body size must be at least 1024 bytes".into());
         }
+        self.health.validate()?;
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)
                 .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;
@@ -204,7 +270,11 @@ impl Config {
 /// A TOML error on one line: `line L: message` (the parser's own text spans
 /// several lines with a source excerpt).
 fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    // serde lists every known key after an unknown one: too long for one line.
+    if let Some((head, _)) = message.split_once(", expected one of ") {
+        message = format!("{head} (the settings are listed in README, Configuration)");
+    }
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -309,6 +379,33 @@ mod tests {
         let err = Config::load_from(Some(&typo), |_| None).unwrap_err();
         assert!(err.contains("line 3: unknown field `bnid`"), "{err}");
         assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn health_thresholds_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("h.toml");
+        let mut text = String::new();
+        for (i, key) in crate::health::Thresholds::KEYS.iter().enumerate() {
+            // Every key the file may carry is listed in FileConfig.
+            text.push_str(&format!("health_{key} = {}\n", 1000.0 + i as f64));
+        }
+        std::fs::write(&file, &text).unwrap();
+        let err = Config::load_from(Some(&file), |_| None).unwrap_err();
+        assert!(err.starts_with("health_"), "{err}");
+        std::fs::write(&file, "health_glucose_high = 6.5\n").unwrap();
+        let c = Config::load_from(Some(&file), |k| {
+            (k == "PORTAL_HEALTH_BP_HIGH_SYSTOLIC").then(|| "135".to_string())
+        })
+        .unwrap();
+        assert_eq!(c.health.glucose_high, 6.5);
+        assert_eq!(c.health.bp_high_systolic, 135.0);
+        assert!(load(&[("PORTAL_HEALTH_SPO2_LOW", "abc")])
+            .unwrap_err()
+            .contains("PORTAL_HEALTH_SPO2_LOW"));
+        assert!(load(&[("PORTAL_HEALTH_GLUCOSE_HIGH", "9")])
+            .unwrap_err()
+            .contains("health_glucose_high"));
     }
 
     #[test]

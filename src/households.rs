@@ -23,6 +23,10 @@ pub struct Household {
     pub pin_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Wrong TV PINs in a row; reset by the right PIN.
+    pub pin_failures: i32,
+    /// The TV PIN is refused until then (UTC).
+    pub pin_locked_until: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

@@ -5,12 +5,14 @@ pub mod access;
 pub mod alerts;
 pub mod articles;
 pub mod audit;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod health;
 pub mod households;
 pub mod media;
 pub mod places;
@@ -44,6 +46,8 @@ pub struct AppState {
     /// the password-hashing work one address can cause; the lasting
     /// throttle is `users::throttle`, in the database.
     pub login_bursts: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Rendered TV pages and village views, per instance.
+    pub tv_cache: Arc<web::tv::cache::TvCache>,
 }
 
 impl AppState {
@@ -72,6 +76,7 @@ impl AppState {
             offset,
             session_key,
             login_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            tv_cache: Arc::default(),
         })
     }
 }

@@ -47,6 +47,8 @@ pub const FULL_BOX: (u32, u32) = (1152, 648);
 pub const PAGE_BOX: (u32, u32) = (760, 380);
 /// The exact size of the `tile` rendition.
 pub const TILE_SIZE: (u32, u32) = (360, 203);
+/// The exact size of the `thumb` rendition.
+pub const THUMB_SIZE: (u32, u32) = (224, 126);
 /// The most pictures decoded at once by this process: each may take a few
 /// hundred MB while it is being decoded and resized.
 const DECODE_SLOTS: usize = 2;
@@ -70,6 +72,9 @@ pub enum Rendition {
     Tile,
     /// Fits 760x380, for an image inside a TV article page.
     Page,
+    /// Exactly 224x126, for video posters in a TV grid (eight fit a page
+    /// with two lines of title each). Made from the tile when asked for.
+    Thumb,
 }
 
 impl Rendition {
@@ -78,6 +83,7 @@ impl Rendition {
             Rendition::Full => "full",
             Rendition::Tile => "tile",
             Rendition::Page => "page",
+            Rendition::Thumb => "thumb",
         }
     }
 
@@ -86,6 +92,7 @@ impl Rendition {
             "full" => Some(Rendition::Full),
             "tile" => Some(Rendition::Tile),
             "page" => Some(Rendition::Page),
+            "thumb" => Some(Rendition::Thumb),
             _ => None,
         }
     }
@@ -670,7 +677,7 @@ fn blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
         .ok_or_else(|| AppError::not_found("这张图片"))?;
     Ok(match kind {
         Rendition::Full => full,
-        Rendition::Tile => tile,
+        Rendition::Tile | Rendition::Thumb => tile,
         Rendition::Page => page,
     })
 }
@@ -678,7 +685,17 @@ fn blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
 /// The hex SHA-256 of a rendition (its ETag), without loading its bytes.
 pub fn rendition_sha(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<String> {
     let blob = blob_id(conn, id, kind)?;
-    Ok(blobs::table.find(blob).select(blobs::sha256).first(conn)?)
+    let sha: String = blobs::table.find(blob).select(blobs::sha256).first(conn)?;
+    Ok(thumb_tag(sha, kind))
+}
+
+/// The thumb is made from the tile: its tag is the tile's, marked.
+fn thumb_tag(sha: String, kind: Rendition) -> String {
+    if kind == Rendition::Thumb {
+        format!("{sha}-thumb")
+    } else {
+        sha
+    }
 }
 
 /// A rendition's bytes, content type and hash.
@@ -688,10 +705,29 @@ pub fn rendition(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<Store
         .find(blob)
         .select((blobs::data, blobs::content_type, blobs::sha256))
         .first::<(Vec<u8>, String, String)>(conn)?;
+    if kind != Rendition::Thumb {
+        return Ok(StoredRendition {
+            data,
+            content_type,
+            sha256,
+        });
+    }
+    let format = if content_type == "image/png" {
+        ImageFormat::Png
+    } else {
+        ImageFormat::Jpeg
+    };
+    let tile = image::load_from_memory_with_format(&data, format)
+        .map_err(|e| AppError::Internal(format!("stored tile {id} does not decode: {e}")))?;
+    let (w, h) = THUMB_SIZE;
+    let thumb = encode(
+        &tile.resize_exact(w, h, FilterType::Triangle),
+        format == ImageFormat::Png,
+    )?;
     Ok(StoredRendition {
-        data,
-        content_type,
-        sha256,
+        data: thumb.bytes,
+        content_type: thumb.content_type.into(),
+        sha256: thumb_tag(sha256, kind),
     })
 }
 

@@ -20,7 +20,7 @@
     each(d.getElementsByTagName('a'), function (x) { if (!r && x.getAttribute(attr) === v) { r = x; } });
     return r;
   }
-  function go(href) { if (href) { W.location.href = href; } }
+  function go(a) { if (a && a.href) { W.location.href = a.href; } }
   function focusables() {
     var out = [];
     each(d.getElementsByTagName('*'), function (x) {
@@ -71,29 +71,29 @@
   }
   function back() {
     var a = find('rel', 'back'), ref = d.referrer;
-    if (a && ref && ref.split('#')[0] === a.href.split('#')[0]) { W.history.back(); return; }
-    if (a) { go(a.href); } else { W.history.back(); }
+    if (a && !(ref && ref.split('#')[0] === a.href.split('#')[0])) { go(a); } else { W.history.back(); }
   }
   function num(k) {
     var hit = find('data-num', String(k % 48 % 10));
-    if (hit) { focus(hit); go(hit.href); }
+    if (hit) { focus(hit); go(hit); }
     return !!hit;
   }
   function onKey(e) {
     e = e || W.event;
     var k = e.which || e.keyCode, what = KEYS[k], cur = d.activeElement, t = cur && cur.tagName;
-    var typing = t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT';
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(t);
     if (e.type === 'keypress') { if (handled) { handled = false; return cancel(e); } }
     var done = true;
     if ((k >= 48 && k <= 57) || (k >= 96 && k <= 105)) { done = !typing && num(k); }
     else if (what === 'l' || what === 'r' || what === 'u' || what === 'd') {
-      if (!cur || cur === d.body) { focus(firstInMain()); } else { focus(move(cur, what)); }
-    } else if (what === 'ok') { if (cur && cur.href) { go(cur.href); } else { done = false; } }
+      /* Nothing that way: left/up turn to the previous page, right/down to the next. */
+      if (!cur || cur === d.body) { focus(firstInMain()); } else { var x = move(cur, what); if (x) { focus(x); } else { go(find('rel', /[lu]/.test(what) ? 'prev' : 'next')); } }
+    } else if (what === 'ok') { if (cur && cur.href) { go(cur); } else { done = false; } }
     else if (what === 'back') { if (typing) { done = false; } else { back(); } }
-    else if (what === 'prev' || what === 'next') { var p = find('rel', what); if (p) { go(p.href); } }
+    else if (what === 'prev' || what === 'next') { go(find('rel', what)); }
     else if (what && COLOUR[what] !== undefined) {
       var home = d.body.getAttribute('data-home');
-      if (home) { go(home + COLOUR[what]); } else { done = false; }
+      if (home) { W.location.href = home + COLOUR[what]; } else { done = false; }
     } else { done = false; }
     if (!done) { return true; }
     handled = e.type === 'keydown';

@@ -124,9 +124,12 @@ fn last_insert_id_names_the_new_row() {
 #[actix_web::test]
 async fn a_broken_database_gives_a_styled_500_without_details() {
     let app = TestApp::demo();
-    diesel::sql_query("DROP TABLE households")
-        .execute(&mut *app.conn())
-        .expect("drop");
+    // Readings and residents first: they refer to households.
+    for table in ["observations", "residents", "households"] {
+        diesel::sql_query(format!("DROP TABLE {table}"))
+            .execute(&mut *app.conn())
+            .expect("drop");
+    }
     let mut c = app.client().await;
     let res = c.get("/tv?stbid=STB0001").await;
     res.assert_status(500);

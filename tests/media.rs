@@ -245,12 +245,17 @@ fn count_rows(app: &TestApp) -> (i64, i64) {
     (m, b)
 }
 
-/// The demo county with its media library emptied (the demo's own photos
-/// and their audit rows removed), so counts here start from zero.
+/// The demo county with its media library emptied (the demo's own photos,
+/// the videos' posters and their audit rows removed), so counts here start
+/// from zero.
 fn empty_library() -> TestApp {
     let app = TestApp::demo();
     {
         let mut conn = app.conn();
+        diesel::update(village_portal::db::schema::article_revisions::table)
+            .set(village_portal::db::schema::article_revisions::poster_media_id.eq(None::<i64>))
+            .execute(&mut *conn)
+            .expect("forget posters");
         diesel::delete(media::table)
             .execute(&mut *conn)
             .expect("clear media");

@@ -24,6 +24,10 @@ fn page_matrix(app: &TestApp) -> Vec<Expect> {
     let clerk = app.user("clerk").id;
     let own = app.household("STB0001").id;
     let sibling = app.household("STB0101").id;
+    let station = village_portal::health::station_by_code(&mut app.conn(), "gengjing-hs")
+        .expect("query")
+        .expect("the demo station")
+        .id;
     vec![
         expect("/admin", [200, 200, 200, 200]),
         expect("/admin/places", [200, 403, 403, 403]),
@@ -51,6 +55,31 @@ fn page_matrix(app: &TestApp) -> Vec<Expect> {
         expect("/admin/audit", [200, 403, 403, 200]),
         expect("/admin/alerts", [200, 200, 403, 403]),
         expect("/admin/alerts/new", [200, 200, 403, 403]),
+        expect("/admin/health", [200, 200, 200, 200]),
+        expect("/admin/health/stations/new", [200, 403, 403, 403]),
+        expect(
+            format!("/admin/health/stations/{station}"),
+            [200, 200, 200, 403],
+        ),
+        expect(
+            format!("/admin/health/stations/{station}/import"),
+            [200, 200, 200, 403],
+        ),
+        expect("/admin/health/residents", [200, 403, 200, 403]),
+        expect(
+            format!(
+                "/admin/health/residents?village={}",
+                app.place_id("chenzhuang")
+            ),
+            [200, 403, 403, 403],
+        ),
+        expect("/admin/health/residents/new", [200, 403, 200, 403]),
+        expect("/admin/health/stats", [200, 200, 403, 200]),
+        expect(format!("/admin/households/{own}/pin"), [200, 403, 200, 403]),
+        expect(
+            format!("/admin/households/{sibling}/pin"),
+            [200, 403, 403, 403],
+        ),
     ]
 }
 
@@ -99,13 +128,23 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
                 "/admin/media",
                 "/admin/places",
                 "/admin/households",
+                "/admin/health",
+                "/admin/health/residents",
+                "/admin/health/stats",
                 "/admin/users",
                 "/admin/audit",
             ],
         ),
         (
             "official",
-            &["/admin", "/admin/articles", "/admin/alerts", "/admin/media"],
+            &[
+                "/admin",
+                "/admin/articles",
+                "/admin/alerts",
+                "/admin/media",
+                "/admin/health",
+                "/admin/health/stats",
+            ],
         ),
         (
             "clerk",
@@ -114,9 +153,19 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
                 "/admin/articles",
                 "/admin/media",
                 "/admin/households",
+                "/admin/health",
+                "/admin/health/residents",
             ],
         ),
-        ("auditor", &["/admin", "/admin/audit"]),
+        (
+            "auditor",
+            &[
+                "/admin",
+                "/admin/health",
+                "/admin/health/stats",
+                "/admin/audit",
+            ],
+        ),
     ];
     for (role, links) in expected {
         let mut c = app.client().await;
@@ -193,7 +242,7 @@ fn household_writes(app: &TestApp, village: &str) -> Vec<(String, Vec<(&'static 
             vec![
                 ("village_id", village_id.clone()),
                 ("stb_id", format!("NEW-{village}")),
-                ("number", "088".into()),
+                ("number", "988".into()),
                 ("pin", "4321".into()),
             ],
         ),

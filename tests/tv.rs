@@ -227,12 +227,14 @@ async fn the_village_home_names_the_village_township_and_today() {
     other.assert_contains("王营村").assert_contains("牛庄镇");
 }
 
-#[actix_web::test]
-async fn the_village_home_has_eight_numbered_tiles_in_order() {
-    let app = TestApp::demo();
-    let mut c = app.client().await;
-    let res = c.get("/tv/v/gengjing").await;
-    let tiles: Vec<(String, String)> = links(&res.body)
+/// The numbers and addresses of the section tiles of a village home.
+async fn home_tiles(
+    c: &mut Client<impl crate::util::AppService>,
+    village: &str,
+) -> Vec<(String, String)> {
+    let res = c.get(&format!("/tv/v/{village}")).await;
+    res.assert_status(200);
+    links(&res.body)
         .into_iter()
         .filter(|l| {
             attr(&format!(" {}", l.tag), "class").is_some_and(|c| c.split(' ').any(|c| c == "tile"))
@@ -243,16 +245,87 @@ async fn the_village_home_has_eight_numbered_tiles_in_order() {
                 l.href,
             )
         })
-        .collect();
-    let expected: Vec<(String, String)> = SECTIONS
+        .collect()
+}
+
+fn numbered(village: &str, sections: &[&str]) -> Vec<(String, String)> {
+    sections
         .iter()
         .enumerate()
-        .map(|(i, s)| ((i + 1).to_string(), format!("/tv/v/gengjing/{s}")))
-        .collect();
-    assert_eq!(tiles, expected);
+        .map(|(i, s)| ((i + 1).to_string(), format!("/tv/v/{village}/{s}")))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_village_home_numbers_the_sections_that_have_something_to_show() {
+    let app = TestApp::demo();
+    let mut c = app.client().await;
+    // Gengjing has a health station; the roster and the cameras are not
+    // built yet, so their tiles wait.
+    let tiles = home_tiles(&mut c, "gengjing").await;
+    assert_eq!(
+        tiles,
+        numbered(
+            "gengjing",
+            &["notices", "news", "party", "affairs", "health", "videos"]
+        )
+    );
     for (_, href) in &tiles {
         c.get(href).await.assert_status(200);
     }
+    // No station in chenzhuang: no health tile, and the numbers stay in order.
+    assert_eq!(
+        home_tiles(&mut c, "chenzhuang").await,
+        numbered(
+            "chenzhuang",
+            &["notices", "news", "party", "affairs", "videos"]
+        )
+    );
+}
+
+#[actix_web::test]
+async fn the_home_counts_this_weeks_items_and_shows_urgent_notices() {
+    let app = TestApp::demo();
+    let mut c = app.client().await;
+    let res = c.get("/tv/v/gengjing").await;
+    let tile = |body: &str, section: &str| -> String {
+        body.split(&format!("href=\"/tv/v/gengjing/{section}\""))
+            .nth(1)
+            .and_then(|rest| rest.split("</a>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The demo's notices went on air today.
+    assert!(
+        tile(&res.body, "notices").contains("本周新增"),
+        "{}",
+        res.body
+    );
+    // The urgent demo notice is on the home page and opens.
+    let urgent = res
+        .body
+        .split("class=\"hl urgent\"")
+        .nth(1)
+        .and_then(|rest| attr(rest, "href"))
+        .expect("an urgent notice on the home page");
+    c.get(&urgent)
+        .await
+        .assert_status(200)
+        .assert_contains("紧急");
+
+    // Items older than a week are not new.
+    {
+        use diesel::prelude::*;
+        use village_portal::db::schema::articles;
+        let old = village_portal::time::now() - chrono::Duration::days(8);
+        diesel::update(articles::table)
+            .set(articles::published_at.eq(Some(old)))
+            .execute(&mut *app.conn())
+            .expect("age the articles");
+    }
+    let res = c.get("/tv/v/gengjing").await;
+    assert!(!res.body.contains("本周新增"), "{}", res.body);
+    assert!(!res.body.contains("class=\"new\""));
 }
 
 #[actix_web::test]

@@ -96,6 +96,32 @@ pub fn fresh_database() -> (String, TestDb) {
     }
 }
 
+/// A connection from `TestApp::conn`.
+pub struct Arranged {
+    conn: village_portal::db::PooledConn,
+    cache: std::sync::Arc<village_portal::web::tv::cache::TvCache>,
+}
+
+impl std::ops::Deref for Arranged {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Arranged {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Drop for Arranged {
+    fn drop(&mut self) {
+        let _ = village_portal::changes::bump(&mut self.conn);
+        self.cache.mark_dirty();
+    }
+}
+
 pub struct TestApp {
     pub state: AppState,
     pub database_url: String,
@@ -156,8 +182,13 @@ impl TestApp {
     }
 
     /// A connection for looking at (or arranging) the stored data directly.
-    pub fn conn(&self) -> impl std::ops::DerefMut<Target = DbConn> {
-        self.state.db.get().expect("connection")
+    /// Arranging data behind the app's back is a change like an audited
+    /// write: when the connection is dropped, the TV page cache is told.
+    pub fn conn(&self) -> Arranged {
+        Arranged {
+            conn: self.state.db.get().expect("connection"),
+            cache: self.state.tv_cache.clone(),
+        }
     }
 
     pub async fn client(
@@ -169,11 +200,24 @@ impl TestApp {
             Error = actix_web::Error,
         >,
     > {
-        Client {
-            svc: test::init_service(village_portal::app(self.state.clone())).await,
-            cookies: HashMap::new(),
-            peer: "10.0.0.1:5000".parse().expect("addr"),
-        }
+        client_of(&self.state).await
+    }
+}
+
+/// A client of an app built on `state` (a second instance, say).
+pub async fn client_of(
+    state: &AppState,
+) -> Client<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    Client {
+        svc: test::init_service(village_portal::app(state.clone())).await,
+        cookies: HashMap::new(),
+        peer: "10.0.0.1:5000".parse().expect("addr"),
     }
 }
 

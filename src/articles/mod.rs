@@ -408,6 +408,96 @@ pub fn on_air_all(
     Ok((out, total))
 }
 
+/// The next moment after `now` an approved article of the village's
+/// audience goes on air or expires: TV pages rendered now stay true until then.
+pub fn next_change(
+    conn: &mut DbConn,
+    village: &PlaceScope,
+    now: NaiveDateTime,
+) -> AppResult<Option<NaiveDateTime>> {
+    let live = || {
+        articles::table
+            .filter(articles::place_id.eq_any(audience(village)))
+            .filter(articles::live_revision_id.is_not_null())
+            .filter(articles::archived.eq(false))
+    };
+    let publish: Option<NaiveDateTime> = live()
+        .filter(articles::publish_at.gt(now))
+        .select(diesel::dsl::min(articles::publish_at))
+        .first(conn)?;
+    let expire: Option<NaiveDateTime> = live()
+        .filter(articles::expire_at.gt(now))
+        .select(diesel::dsl::min(articles::expire_at))
+        .first(conn)?;
+    Ok(publish.into_iter().chain(expire).min())
+}
+
+/// Per section, how many articles on air for a village went on air since
+/// `since` (the home page's "new this week" counts).
+pub fn new_counts(
+    conn: &mut DbConn,
+    village: &PlaceScope,
+    now: NaiveDateTime,
+    since: NaiveDateTime,
+) -> AppResult<Vec<(String, i64)>> {
+    // A week's worth of items: counting them here is simpler than a
+    // GROUP BY on the boxed query.
+    let sections: Vec<String> = on_air_query(village, now)
+        .filter(articles::published_at.ge(since))
+        .select(articles::section)
+        .load(conn)?;
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    for s in sections {
+        match counts.iter_mut().find(|(c, _)| *c == s) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s, 1)),
+        }
+    }
+    Ok(counts)
+}
+
+/// The latest urgent or pinned notices on air for a village (the home page).
+pub fn highlights(
+    conn: &mut DbConn,
+    village: &PlaceScope,
+    now: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<Article>> {
+    Ok(on_air_query(village, now)
+        .filter(articles::section.eq(Section::Notices.as_str()))
+        .filter(articles::urgent.eq(true).or(articles::pinned.eq(true)))
+        .order((
+            articles::urgent.desc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        ))
+        .limit(limit)
+        .select(Article::as_select())
+        .load(conn)?)
+}
+
+/// A video's poster and length, from its live revision.
+#[derive(Debug, Clone, Queryable)]
+pub struct VideoDetails {
+    pub article_id: i64,
+    pub poster_media_id: Option<i64>,
+    pub duration_seconds: Option<i32>,
+}
+
+/// Poster and length of videos' live revisions (the TV's poster grid;
+/// without loading bodies).
+pub fn video_details(conn: &mut DbConn, articles: &[Article]) -> AppResult<Vec<VideoDetails>> {
+    let live: Vec<i64> = articles.iter().filter_map(|a| a.live_revision_id).collect();
+    Ok(article_revisions::table
+        .filter(article_revisions::id.eq_any(live))
+        .select((
+            article_revisions::article_id,
+            article_revisions::poster_media_id,
+            article_revisions::duration_seconds,
+        ))
+        .load(conn)?)
+}
+
 /// The live revision of an article a village's TV may show now. Another
 /// village's article is "not found"; an expired or archived one says so.
 pub fn for_tv(

@@ -22,6 +22,8 @@ diesel::table! {
         pin_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pin_failures -> Integer,
+        pin_locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -173,7 +175,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    health_stations (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        address -> Text,
+        hours -> Text,
+        doctor -> Text,
+        phone -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    residents (id) {
+        id -> BigInt,
+        code -> Text,
+        household_id -> BigInt,
+        name -> Text,
+        sex -> Text,
+        birth_year -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    observations (id) {
+        id -> BigInt,
+        resident_id -> BigInt,
+        station_id -> BigInt,
+        code -> Text,
+        value -> Double,
+        value2 -> Nullable<Double>,
+        unit -> Text,
+        flag -> Text,
+        taken_at -> Timestamp,
+        device -> Nullable<Text>,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
+diesel::joinable!(health_stations -> places (village_id));
+diesel::joinable!(residents -> households (household_id));
+diesel::joinable!(observations -> residents (resident_id));
+diesel::joinable!(observations -> health_stations (station_id));
 diesel::joinable!(media -> places (place_id));
 diesel::joinable!(articles -> places (place_id));
 diesel::joinable!(article_revisions -> articles (article_id));
@@ -194,4 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     alerts,
     alert_villages,
+    health_stations,
+    residents,
+    observations,
 );

@@ -288,7 +288,7 @@ pub fn load_for_village(
         &clerk,
         village.id,
         "丰收.jpg",
-        &harvest_photo(1600, 1000)?,
+        &harvest_photo(1600, 1000, 0)?,
     )?;
     let photo_tag = format!(
         "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"玉米丰收\">",
@@ -297,7 +297,18 @@ pub fn load_for_village(
         photo.full_height
     );
     let mut added = 0;
+    let mut posters = 0;
     for it in items() {
+        // Each lecture gets a poster of its own (the same field, other light).
+        let poster_media_id = match it.video {
+            Some(_) => {
+                posters += 1;
+                let name = format!("农技课堂{posters}.jpg");
+                let picture = harvest_photo(1280, 720, posters)?;
+                Some(crate::media::ingest(conn, &clerk, village.id, &name, &picture)?.id)
+            }
+            None => None,
+        };
         let publish_at = match it.fate {
             Fate::Scheduled(hours) => {
                 let at = crate::time::to_local(crate::time::now() + Duration::hours(hours), offset);
@@ -317,6 +328,7 @@ pub fn load_for_village(
             urgent: it.urgent.then(|| "on".into()),
             video_url: it.video.map(|v| v.0.to_string()).unwrap_or_default(),
             duration: it.video.map(|v| v.1.to_string()).unwrap_or_default(),
+            poster_media_id,
             publish_at,
             ..ArticleForm::default()
         };
@@ -332,11 +344,11 @@ pub fn load_for_village(
 }
 
 /// A picture of a field under a blue sky with a sun, as a JPEG (made here, so
-/// the demo needs no image files).
-fn harvest_photo(w: u32, h: u32) -> AppResult<Vec<u8>> {
+/// the demo needs no image files). `variant` moves the sun and the horizon.
+fn harvest_photo(w: u32, h: u32, variant: u32) -> AppResult<Vec<u8>> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
-        let horizon = h * 11 / 20;
-        let (sx, sy, r) = (w * 3 / 4, h / 5, h / 10);
+        let horizon = h * (11 - variant % 4) / 20;
+        let (sx, sy, r) = (w * (3 + variant % 3) / 7 + w / 8, h / 5, h / 10);
         let dx = x as i64 - sx as i64;
         let dy = y as i64 - sy as i64;
         if dx * dx + dy * dy < (r * r) as i64 {

@@ -2,6 +2,8 @@
 //! Anything already present (by code, username or STB id) is left as it is.
 
 mod articles;
+pub mod county;
+pub mod health;
 
 use chrono::FixedOffset;
 
@@ -68,10 +70,23 @@ pub struct Report {
     pub articles_added: usize,
     /// The password of the users added now, when it was generated here.
     pub generated_password: Option<String>,
+    /// The health station, its residents and readings.
+    pub health: health::HealthReport,
 }
 
 /// Loads the demo county; times of demo content are meant in `offset`.
 pub fn load(conn: &mut DbConn, password: Option<&str>, offset: FixedOffset) -> AppResult<Report> {
+    load_with_token(conn, password, None, offset)
+}
+
+/// `load`, with the health station's API token (`PORTAL_DEMO_TOKEN`; a
+/// random one is made and reported when `None`).
+pub fn load_with_token(
+    conn: &mut DbConn,
+    password: Option<&str>,
+    token: Option<&str>,
+    offset: FixedOffset,
+) -> AppResult<Report> {
     let mut report = Report::default();
     let county = match places::find_by_code(conn, COUNTY.0)? {
         Some(c) => c,
@@ -151,6 +166,7 @@ pub fn load(conn: &mut DbConn, password: Option<&str>, offset: FixedOffset) -> A
         report.articles_added +=
             articles::load_for_village(conn, village, clerk, "official", offset)?;
     }
+    report.health = health::load(conn, &actor, token, offset)?;
     Ok(report)
 }
 

@@ -82,6 +82,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(errors::query_error))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         // Innermost: sees only requests the checks outside it let through.
+        .wrap(from_fn(tv::cache::pages))
         .wrap(from_fn(tv::alerts::gate))
         .wrap(from_fn(refuse_control_characters))
         .wrap(errors::handlers())

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::validate::FieldErrors;
 use crate::web::auth::{CsrfForm, CurrentUser};
-use crate::web::tv::articles::ArticlePage;
+use crate::web::tv::articles::{ArticlePage, VideoPage};
 use crate::web::{redirect, render, render_status};
 use crate::AppState;
 
@@ -592,6 +592,12 @@ async fn tv_preview(
     let p = q.p.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
     let frame =
         crate::web::tv::Frame::village(&state, &village, township.as_ref(), &rev.title, "#".into());
+    // A video is reviewed on the page boxes will play it from.
+    if let (Some(Section::Videos), Some(src)) =
+        (Section::parse(&rev.section), rev.video_url.as_deref())
+    {
+        return render(&VideoPage::new(frame, &a, &rev, src, state.offset));
+    }
     let base = match q.rev {
         Some(r) => format!("/admin/articles/{id}/tv?rev={r}"),
         None => format!("/admin/articles/{id}/tv"),

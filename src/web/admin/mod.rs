@@ -4,6 +4,7 @@
 mod alerts;
 mod articles;
 mod audit;
+mod health;
 mod households;
 mod media;
 mod places;
@@ -61,6 +62,16 @@ impl Layout {
         }
         if may_anywhere(me, Action::ManageHouseholds) {
             nav.push(("/admin/households", "住户管理"));
+        }
+        // Every role sees its villages' stations (auditors read only).
+        if may_anywhere(me, Action::ViewPlace) {
+            nav.push(("/admin/health", "健康小屋"));
+        }
+        if may_anywhere(me, Action::ManageHouseholds) {
+            nav.push(("/admin/health/residents", "居民档案"));
+        }
+        if may_anywhere(me, Action::ViewHealthStats) {
+            nav.push(("/admin/health/stats", "健康统计"));
         }
         if role == Role::Admin {
             nav.push(("/admin/users", "用户管理"));
@@ -170,7 +181,7 @@ async fn dashboard(
     let counts = state
         .db
         .run(|conn| {
-            use crate::db::schema::{households, places, users};
+            use crate::db::schema::{health_stations, households, places, residents, users};
             use diesel::prelude::*;
             let villages: i64 = places::table
                 .filter(places::kind.eq("village"))
@@ -182,11 +193,15 @@ async fn dashboard(
                 .get_result(conn)?;
             let hh: i64 = households::table.count().get_result(conn)?;
             let us: i64 = users::table.count().get_result(conn)?;
+            let stations: i64 = health_stations::table.count().get_result(conn)?;
+            let people: i64 = residents::table.count().get_result(conn)?;
             Ok(vec![
                 ("乡镇街道", townships),
                 ("村", villages),
                 ("住户", hh),
                 ("用户", us),
+                ("健康小屋", stations),
+                ("建档居民", people),
             ])
         })
         .await?;
@@ -235,6 +250,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(articles::routes)
         .configure(places::routes)
         .configure(households::routes)
+        .configure(health::routes)
         .configure(media::routes)
         .configure(users::routes)
         .configure(audit::routes);

@@ -1,6 +1,7 @@
 //! The JSON API for machines (health kiosks, camera systems) and monitors.
 
 mod articles;
+mod health;
 
 use actix_web::{get, web, HttpResponse};
 use diesel::connection::SimpleConnection;
@@ -29,5 +30,7 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).configure(articles::routes);
+    cfg.service(healthz)
+        .configure(articles::routes)
+        .configure(health::routes);
 }

@@ -1,8 +1,8 @@
 //! Emergency alerts on the TV: the banner every page of a village carries
 //! while an alert is live, and the full-screen alert page a box sees first.
 //!
-//! `gate` (a middleware on every `/tv/v/{village}...` request) looks the live
-//! alert up once per request. A box whose `vp_alert_seen` cookie does not hold
+//! `gate` (a middleware on every `/tv/v/{village}...` request) finds the
+//! village and its live alert once per request (from `cache`). A box whose `vp_alert_seen` cookie does not hold
 //! that alert's id is sent (302) to the alert page, with `next` = where it
 //! was going; 我知道了 sets the cookie and continues there. Otherwise the
 //! alert rides along in the request's extensions as a `Banner` for the
@@ -17,6 +17,7 @@ use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::village::Village;
 use super::{home_url, load_village, tv_cookie, Frame};
 use crate::alerts::{self, Alert, State};
 use crate::error::{AppError, AppResult};
@@ -151,24 +152,17 @@ pub async fn gate(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let lookup = code.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(village) = places::find_by_code(conn, &lookup)?
-                .filter(|p| p.kind() == crate::access::PlaceKind::Village)
-            else {
-                return Ok(None);
-            };
-            let scope = places::scope(conn, &village)?;
-            alerts::active_for_village(conn, &scope, crate::time::now())
-        })
-        .await;
-    let alert = match found {
-        Ok(a) => a,
+    state.tv_cache.sync(&state.db).await;
+    let alert = match state.tv_cache.view(&state, &code).await {
+        Ok(Some(view)) => {
+            let alert = view.alert.clone();
+            req.extensions_mut().insert(Village(view));
+            alert
+        }
+        Ok(None) => None,
         Err(e) => {
             // The page itself may still work (or fail with its own message).
-            log::warn!("alert lookup for {code}: {e}");
+            log::warn!("village lookup for {code}: {e}");
             None
         }
     };

@@ -1,23 +1,36 @@
-//! Section lists and the article reader on the TV.
+//! Section lists, the video grid, the article reader and the video page.
 
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::{home_url, load_village, Frame, Tile};
-use crate::access::PlaceScope;
+use super::cache::cacheable;
+use super::player::Player;
+use super::village::{Village, VillageView};
+use super::{home_url, page_number, Frame, Tile};
 use crate::articles::{self, screen, Article, Revision, Section};
-use crate::error::AppResult;
-use crate::places::{self, Place};
+use crate::error::{AppError, AppResult};
+use crate::media::{self, Rendition};
 use crate::AppState;
 
 pub const PER_PAGE: i64 = 8;
+/// Characters of text beside the player (four lines).
+const SUMMARY_CHARS: usize = 60;
 
 /// A party-building category tab.
 pub struct Tab {
     pub href: String,
     pub label: &'static str,
     pub active: bool,
+}
+
+/// The controls below a list: 上一页/下一页 and "第 N/M 页".
+struct Pager {
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -27,6 +40,26 @@ struct ListPage {
     title: &'static str,
     tabs: Vec<Tab>,
     rows: Vec<Tile>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// A video in the poster grid.
+struct VideoTile {
+    number: usize,
+    href: String,
+    title: String,
+    poster: Option<String>,
+    duration: String,
+}
+
+#[derive(Template)]
+#[template(path = "tv/videos.html")]
+struct VideosPage {
+    frame: Frame,
+    videos: Vec<VideoTile>,
     page: i64,
     pages: i64,
     prev: Option<String>,
@@ -51,91 +84,147 @@ fn marks(a: &Article) -> String {
     m
 }
 
+/// `12:05` or `1:02:03`.
+fn duration(seconds: Option<i32>) -> String {
+    match seconds {
+        Some(s) if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+        Some(s) if s > 0 => format!("{}:{:02}", s / 60, s % 60),
+        _ => String::new(),
+    }
+}
+
+/// Keeps a page when the page shown is the one asked for (an out-of-range
+/// `?page=` shows the nearest real page, which is kept under its own address).
+fn keep_if(res: HttpResponse, shown: i64, asked: i64, until: NaiveDateTime) -> HttpResponse {
+    if shown == asked {
+        cacheable(res, until)
+    } else {
+        res
+    }
+}
+
 /// The list of a section: own village, township and county items on air.
 pub async fn section_list(
     state: &AppState,
-    village: Place,
-    township: Option<Place>,
+    view: &VillageView,
     section: Section,
     query: ListQuery,
     banner: super::alerts::Banner,
 ) -> AppResult<HttpResponse> {
-    let page = query
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .unwrap_or(1);
+    let asked = page_number(query.page.as_deref());
     let category = query
         .cat
         .filter(|c| section == Section::Party && articles::category_label(c).is_some());
-    let vid = village.id;
+    let scope = view.scope;
     let now = crate::time::now();
     let cat = category.clone();
-    let (rows, total) = state
+    let (rows, total, videos) = state
         .db
         .run(move |conn| {
-            let scope = places::scope_of(conn, vid)?;
-            articles::on_air(conn, &scope, section, cat.as_deref(), now, page, PER_PAGE)
+            let (rows, total) =
+                articles::on_air(conn, &scope, section, cat.as_deref(), now, asked, PER_PAGE)?;
+            let videos = if section == Section::Videos {
+                articles::video_details(conn, &rows)?
+            } else {
+                Vec::new()
+            };
+            Ok((rows, total, videos))
         })
         .await?;
+    let code = &view.village.code;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let page = page.clamp(1, pages);
-    let offset = state.offset;
-    let base = format!("/tv/v/{}/{}", village.code, section.as_str());
+    let page = asked.clamp(1, pages);
+    let base = format!("/tv/v/{code}/{}", section.as_str());
     let cat_param = category
         .as_deref()
         .map(|c| format!("cat={c}&"))
         .unwrap_or_default();
     let link = |p: i64| format!("{base}?{cat_param}page={p}");
-    let tabs = if section == Section::Party {
-        let mut tabs = vec![Tab {
-            href: base.clone(),
-            label: "全部",
-            active: category.is_none(),
-        }];
-        tabs.extend(articles::PARTY_CATEGORIES.iter().map(|(code, label)| Tab {
-            href: format!("{base}?cat={code}"),
-            label,
-            active: category.as_deref() == Some(*code),
-        }));
-        tabs
-    } else {
-        Vec::new()
-    };
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| Tile {
-            number: i + 1,
-            href: format!("/tv/v/{}/a/{}", village.code, a.id),
-            title: format!("{}{}", marks(&a), a.title),
-            hint: a
-                .published_at
-                .map(|t| crate::time::to_local(t, offset).format("%m-%d").to_string())
-                .unwrap_or_default(),
-        })
-        .collect();
-    let mut frame = Frame::village(
-        state,
-        &village,
-        township.as_ref(),
-        section.label(),
-        home_url(&village.code),
-    )
-    .with_alert(banner)
-    .paged();
-    // The list says which section it is.
-    frame.heading = format!("{} · {}", village.name, section.label());
-    super::super::render(&ListPage {
-        frame,
-        title: section.label(),
-        tabs,
-        rows,
+    let pager = Pager {
         page,
         pages,
         prev: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
-    })
+    };
+    let mut frame = Frame::village(
+        state,
+        &view.village,
+        view.township.as_ref(),
+        section.label(),
+        home_url(code),
+    )
+    .with_alert(banner)
+    .paged();
+    // The list says which section it is.
+    frame.heading = format!("{} · {}", view.village.name, section.label());
+    let href = |a: &Article| format!("/tv/v/{code}/a/{}", a.id);
+    let res = if section == Section::Videos {
+        let videos = rows
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let details = videos.iter().find(|v| v.article_id == a.id);
+                VideoTile {
+                    number: i + 1,
+                    href: href(a),
+                    title: format!("{}{}", marks(a), a.title),
+                    poster: details
+                        .and_then(|v| v.poster_media_id)
+                        .map(|m| media::url(m, Rendition::Thumb)),
+                    duration: duration(details.and_then(|v| v.duration_seconds)),
+                }
+            })
+            .collect();
+        super::super::render(&VideosPage {
+            frame,
+            videos,
+            page: pager.page,
+            pages: pager.pages,
+            prev: pager.prev,
+            next: pager.next,
+        })?
+    } else {
+        let tabs = if section == Section::Party {
+            let mut tabs = vec![Tab {
+                href: base.clone(),
+                label: "全部",
+                active: category.is_none(),
+            }];
+            tabs.extend(articles::PARTY_CATEGORIES.iter().map(|(c, label)| Tab {
+                href: format!("{base}?cat={c}"),
+                label,
+                active: category.as_deref() == Some(*c),
+            }));
+            tabs
+        } else {
+            Vec::new()
+        };
+        let offset = state.offset;
+        let rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Tile {
+                number: i + 1,
+                href: href(a),
+                title: format!("{}{}", marks(a), a.title),
+                hint: a
+                    .published_at
+                    .map(|t| crate::time::to_local(t, offset).format("%m-%d").to_string())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        super::super::render(&ListPage {
+            frame,
+            title: section.label(),
+            tabs,
+            rows,
+            page: pager.page,
+            pages: pager.pages,
+            prev: pager.prev,
+            next: pager.next,
+        })?
+    };
+    Ok(keep_if(res, page, asked, view.until))
 }
 
 #[derive(Template)]
@@ -151,6 +240,20 @@ pub struct ArticlePage {
     pub percent: usize,
     pub prev: Option<String>,
     pub next: Option<String>,
+}
+
+/// `2026年11月23日 · 本村`: when and for whom.
+fn meta(article: &Article, rev: &Revision, offset: chrono::FixedOffset) -> String {
+    let date = article
+        .published_at
+        .or(rev.publish_at)
+        .map(|t| {
+            crate::time::to_local(t, offset)
+                .format("%Y年%m月%d日")
+                .to_string()
+        })
+        .unwrap_or_else(|| "尚未发布".into());
+    format!("{} · {}", date, article.scope().label())
 }
 
 impl ArticlePage {
@@ -169,25 +272,61 @@ impl ArticlePage {
         let page = (p.max(1) as usize).min(pages);
         let sep = if base.contains('?') { '&' } else { '?' };
         let link = |n: usize| format!("{base}{sep}p={n}");
-        let date = article
-            .published_at
-            .or(rev.publish_at)
-            .map(|t| {
-                crate::time::to_local(t, offset)
-                    .format("%Y年%m月%d日")
-                    .to_string()
-            })
-            .unwrap_or_else(|| "尚未发布".into());
         ArticlePage {
             frame: frame.paged(),
             title: rev.title.clone(),
-            meta: format!("{} · {}", date, article.scope().label()),
+            meta: meta(article, rev, offset),
             body: screens.into_iter().nth(page - 1).unwrap_or_default(),
             page,
             pages,
             percent: page * 100 / pages,
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+/// A video: the player, and a plain link for boxes whose player opens links.
+#[derive(Template)]
+#[template(path = "tv/video.html")]
+pub struct VideoPage {
+    pub frame: Frame,
+    pub title: String,
+    pub meta: String,
+    pub summary: String,
+    pub player: Player,
+}
+
+impl VideoPage {
+    pub fn new(
+        frame: Frame,
+        article: &Article,
+        rev: &Revision,
+        src: &str,
+        offset: chrono::FixedOffset,
+    ) -> Self {
+        let mut meta = meta(article, rev, offset);
+        let length = duration(rev.duration_seconds);
+        if !length.is_empty() {
+            meta = format!("{meta} · 时长 {length}");
+        }
+        VideoPage {
+            frame,
+            title: rev.title.clone(),
+            meta,
+            summary: if rev.summary.trim().is_empty() {
+                // The start of the text says what the video is about.
+                articles::sanitize::plain_text(&rev.body)
+                    .chars()
+                    .take(SUMMARY_CHARS)
+                    .collect()
+            } else {
+                rev.summary.clone()
+            },
+            player: Player::new(
+                src,
+                rev.poster_media_id.map(|m| media::url(m, Rendition::Page)),
+            ),
         }
     }
 }
@@ -202,42 +341,54 @@ async fn read(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<ReadQuery>,
+    view: Village,
     banner: super::alerts::Banner,
 ) -> AppResult<HttpResponse> {
-    let (code, id) = path.into_inner();
-    let id: i64 = id
-        .parse()
-        .map_err(|_| crate::error::AppError::not_found("这篇内容"))?;
+    let (_, id) = path.into_inner();
+    let id: i64 = id.parse().map_err(|_| AppError::not_found("这篇内容"))?;
     let now = crate::time::now();
-    let (village, township, article, rev) = state
+    let scope = view.scope;
+    let (article, rev) = state
         .db
         .run(move |conn| {
-            let (village, township) = load_village(conn, &code)?;
-            let scope: PlaceScope = places::scope(conn, &village)?;
             let (article, mut rev) = articles::for_tv(conn, &scope, id, now)?;
             rev.body = articles::tv_body(conn, &rev.body)?;
-            Ok((village, township, article, rev))
+            Ok((article, rev))
         })
         .await?;
-    let p = query
-        .p
-        .as_deref()
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .unwrap_or(1);
-    let back = format!("/tv/v/{}/{}", village.code, article.section);
-    let frame =
-        Frame::village(&state, &village, township.as_ref(), &rev.title, back).with_alert(banner);
-    let base = format!("/tv/v/{}/a/{}", village.code, article.id);
-    super::super::render(&ArticlePage::new(
-        frame,
-        &article,
-        &rev,
-        p,
-        &base,
-        state.offset,
-    ))
+    let code = &view.village.code;
+    let back = format!("/tv/v/{code}/{}", article.section);
+    let frame = Frame::village(
+        &state,
+        &view.village,
+        view.township.as_ref(),
+        &rev.title,
+        back,
+    )
+    .with_alert(banner);
+    if let (Section::Videos, Some(src)) = (article.section(), rev.video_url.as_deref()) {
+        let res = super::super::render(&VideoPage::new(frame, &article, &rev, src, state.offset))?;
+        return Ok(cacheable(res, view.until));
+    }
+    let asked = page_number(query.p.as_deref());
+    let base = format!("/tv/v/{code}/a/{}", article.id);
+    let page = ArticlePage::new(frame, &article, &rev, asked, &base, state.offset);
+    let shown = page.page as i64;
+    let res = super::super::render(&page)?;
+    Ok(keep_if(res, shown, asked, view.until))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(read);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations() {
+        assert_eq!(super::duration(Some(725)), "12:05");
+        assert_eq!(super::duration(Some(3723)), "1:02:03");
+        assert_eq!(super::duration(Some(0)), "");
+        assert_eq!(super::duration(None), "");
+    }
 }

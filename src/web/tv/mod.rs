@@ -9,11 +9,17 @@ use serde::Deserialize;
 
 pub mod alerts;
 pub mod articles;
+pub mod cache;
+pub mod health;
+pub mod player;
+pub mod village;
 
 use crate::access::PlaceKind;
 use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
 use crate::places::{self, Place};
 use crate::{households, AppState};
+use chrono::Timelike;
+use village::Village;
 
 /// Remembers which village a box belongs to, so error pages and `/tv` lead home.
 const VILLAGE_COOKIE: &str = "vp_village";
@@ -180,7 +186,13 @@ pub fn home_url(village: &str) -> String {
     format!("/tv/v/{village}")
 }
 
-/// A page number from the query, lenient: anything unreadable is page 1.
+/// A page number as TV pages read it from a query parameter, lenient:
+/// anything unreadable is page 1. Callers clamp it to the pages there are
+/// (the page cache keys on this same reading).
+pub fn page_number(raw: Option<&str>) -> i64 {
+    raw.and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1)
+}
+
 #[derive(Deserialize)]
 pub struct PageQuery {
     page: Option<String>,
@@ -188,11 +200,7 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn number(&self) -> i64 {
-        self.page
-            .as_deref()
-            .and_then(|p| p.trim().parse::<i64>().ok())
-            .unwrap_or(1)
-            .max(1)
+        page_number(self.page.as_deref()).max(1)
     }
 }
 
@@ -204,12 +212,33 @@ pub struct Tile {
     pub hint: String,
 }
 
+/// A section tile of the home page.
+pub struct HomeTile {
+    pub tile: Tile,
+    /// Items that went on air in the last 7 days.
+    pub new: i64,
+}
+
+/// An urgent or pinned notice on the home page.
+pub struct Highlight {
+    pub href: String,
+    pub title: String,
+    pub urgent: bool,
+    pub date: String,
+}
+
 #[derive(Template)]
 #[template(path = "tv/home.html")]
 struct HomePage {
     frame: Frame,
-    tiles: Vec<Tile>,
+    tiles: Vec<HomeTile>,
+    highlights: Vec<Highlight>,
 }
+
+/// Urgent or pinned notices shown on the home page.
+const HIGHLIGHTS: i64 = 3;
+/// "New" on the home page means on air for less than this.
+const NEW_DAYS: i64 = 7;
 
 #[derive(Template)]
 #[template(path = "tv/section.html")]
@@ -336,31 +365,83 @@ fn load_village(conn: &mut crate::db::DbConn, code: &str) -> AppResult<(Place, O
 #[get("/tv/v/{village}")]
 async fn home_page(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    view: Village,
     banner: alerts::Banner,
 ) -> AppResult<HttpResponse> {
-    let code = path.into_inner();
-    let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
+    let now = crate::time::now();
+    let scope = view.scope;
+    let village_id = view.village.id;
+    let since = now - chrono::Duration::days(NEW_DAYS);
+    let (counts, highlights, has_station) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                crate::articles::new_counts(conn, &scope, now, since)?,
+                crate::articles::highlights(conn, &scope, now, HIGHLIGHTS)?,
+                crate::health::station_of_village(conn, village_id)?.is_some(),
+            ))
+        })
+        .await?;
+    let code = &view.village.code;
+    // Sections another issue builds show once they have something to show.
+    let shown = |slug: &str| match slug {
+        "roster" | "cameras" => false,
+        "health" => has_station,
+        _ => true,
+    };
     let tiles = SECTIONS
         .iter()
+        .filter(|s| shown(s.slug))
         .enumerate()
-        .map(|(i, s)| Tile {
-            number: i + 1,
-            href: format!("/tv/v/{}/{}", village.code, s.slug),
-            title: s.title.into(),
-            hint: s.hint.into(),
+        .map(|(i, s)| HomeTile {
+            tile: Tile {
+                number: i + 1,
+                href: format!("/tv/v/{code}/{}", s.slug),
+                title: s.title.into(),
+                hint: s.hint.into(),
+            },
+            new: counts
+                .iter()
+                .find(|(slug, _)| slug == s.slug)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect();
+    let offset = state.offset;
+    let highlights = highlights
+        .into_iter()
+        .map(|a| Highlight {
+            href: format!("/tv/v/{code}/a/{}", a.id),
+            title: a.title,
+            urgent: a.urgent,
+            date: a
+                .published_at
+                .map(|t| {
+                    crate::time::to_local(t, offset)
+                        .format("%m月%d日")
+                        .to_string()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let mut frame = Frame::village(
         &state,
-        &village,
-        township.as_ref(),
+        &view.village,
+        view.township.as_ref(),
         "首页",
         "/tv/villages".into(),
     )
     .with_alert(banner);
-    frame.title = format!("{} 智慧乡村", village.name);
-    super::render(&HomePage { frame, tiles })
+    frame.title = format!("{} 智慧乡村", view.village.name);
+    let local = crate::time::to_local(now, offset);
+    frame.subheading = format!("{} {}", frame.subheading, local.format("%H:%M"));
+    // The clock on the page is right until the next minute.
+    let next_minute = now + chrono::Duration::seconds(60 - i64::from(local.second()));
+    let res = super::render(&HomePage {
+        frame,
+        tiles,
+        highlights,
+    })?;
+    Ok(cache::cacheable(res, view.until.min(next_minute)))
 }
 
 #[get("/tv/v/{village}/{section}")]
@@ -368,31 +449,23 @@ async fn section(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<articles::ListQuery>,
+    view: Village,
     banner: alerts::Banner,
 ) -> AppResult<HttpResponse> {
-    let (code, slug) = path.into_inner();
+    let (_, slug) = path.into_inner();
     let section = SECTIONS
         .iter()
         .find(|s| s.slug == slug)
         .ok_or_else(|| AppError::not_found("这个栏目"))?;
-    let (village, township) = state.db.run(move |conn| load_village(conn, &code)).await?;
     if let Some(listed) = crate::articles::Section::parse(section.slug) {
-        return articles::section_list(
-            &state,
-            village,
-            township,
-            listed,
-            query.into_inner(),
-            banner,
-        )
-        .await;
+        return articles::section_list(&state, &view, listed, query.into_inner(), banner).await;
     }
     let frame = Frame::village(
         &state,
-        &village,
-        township.as_ref(),
+        &view.village,
+        view.township.as_ref(),
         section.title,
-        home_url(&village.code),
+        home_url(&view.village.code),
     )
     .with_alert(banner);
     super::render(&SectionPage {
@@ -463,6 +536,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // The alert pages first: their addresses must not fall to a wider pattern.
     cfg.configure(alerts::routes)
         .configure(articles::routes)
+        .configure(health::routes)
         .service(entry)
         .service(villages)
         .service(home_page)

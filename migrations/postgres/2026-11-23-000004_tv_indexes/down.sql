@@ -1,0 +1,3 @@
+DROP INDEX articles_place_expire_at;
+DROP INDEX articles_place_publish_at;
+DROP INDEX articles_place_published;

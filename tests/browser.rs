@@ -1,0 +1,828 @@
+//! The TV pages in a real browser, as a villager with a remote uses them
+//! (shared/TV.md "Testing like a villager"): the app on a loopback port,
+//! Chromium headless at 1280x720 driven over WebDriver by chromedriver.
+//! Keys are pressed and the focused element and the page reached are
+//! asserted; a second run with JavaScript off uses Tab and Enter. A PNG of
+//! every kind of TV page is saved under `target/tv-screenshots/`.
+//!
+//! Without `chromium` and `chromedriver` the tests print "skipped: ..." and
+//! pass, except under `CI=true`, where they fail.
+
+mod webdriver;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use village_portal::alerts::{self, AlertForm};
+use village_portal::articles::{workflow, ArticleForm};
+use village_portal::users;
+use village_portal::AppState;
+
+use crate::util::TestApp;
+use webdriver::{key, Browser};
+
+/// How long a page may take to load or focus to move.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// One browser at a time: Chromium is heavy and CI has two cores.
+static ONE_BROWSER: Mutex<()> = Mutex::new(());
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Missing tools fail the run under `CI=true`; elsewhere the test is skipped.
+fn missing(what: &str) {
+    if in_ci() {
+        panic!("browser tests need {what} (Debian: apt-get install chromium chromium-driver fonts-wqy-microhei)");
+    }
+    eprintln!("skipped: {what} not installed (Debian: apt-get install chromium chromium-driver fonts-wqy-microhei)");
+}
+
+/// Paths of chromedriver and Chromium, or `None` (after saying why) to skip.
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    let driver = webdriver::find_program(&["chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chromium = webdriver::find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, c)),
+        (None, Some(_)) => {
+            missing("chromedriver");
+            None
+        }
+        (Some(_), None) => {
+            missing("chromium");
+            None
+        }
+        (None, None) => {
+            missing("chromium and chromedriver");
+            None
+        }
+    }
+}
+
+/// The real app on a loopback port, in its own thread with its own actix
+/// system; dropping it stops the server.
+struct Server {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(state: AppState) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the app");
+        let base = format!(
+            "http://{}",
+            listener.local_addr().expect("the app's address")
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || village_portal::app(state.clone()))
+                    .workers(2)
+                    .disable_signals()
+                    .listen(listener)
+                    .expect("the app listens")
+                    .run();
+                let _ = tx.send(server.handle());
+                if let Err(e) = server.await {
+                    eprintln!("app server stopped: {e}");
+                }
+            })
+        });
+        let handle = rx.recv().expect("the app server started");
+        Server {
+            base,
+            handle,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; the future only waits for it.
+        drop(self.handle.stop(false));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The focused element.
+#[derive(Debug, Deserialize, Default, Clone, PartialEq)]
+struct Focus {
+    id: String,
+    href: String,
+    text: String,
+}
+
+/// What the screen shows, as far as the tests care.
+#[derive(Debug, Deserialize)]
+struct Page {
+    /// Path and query.
+    path: String,
+    hash: String,
+    ready: String,
+    /// The `<h1>` (village name, section) and the first `<h2>` (article or
+    /// notice title).
+    h1: String,
+    h2: String,
+    /// "第 N/M 页" of lists and articles.
+    pageno: String,
+    alert_banner: bool,
+    focus: Option<Focus>,
+}
+
+impl Page {
+    fn focus_id(&self) -> &str {
+        self.focus.as_ref().map_or("", |f| f.id.as_str())
+    }
+}
+
+const PAGE_SCRIPT: &str = r#"
+var d = document, a = d.activeElement;
+function text(x) { return x ? (x.textContent || '').replace(/\s+/g, ' ').replace(/^ | $/g, '') : ''; }
+function first(sel) { return d.querySelector(sel); }
+return {
+  path: location.pathname + location.search, hash: location.hash, ready: d.readyState,
+  h1: text(first('h1')), h2: text(first('h2')),
+  pageno: text(first('.pager, .pageno')).replace(/^.*(第 \d+\/\d+ 页).*$/, '$1'),
+  alert_banner: !!d.getElementById('alertbar'),
+  focus: a && a !== d.body ? { id: a.id || '', href: a.getAttribute('href') || '', text: text(a) } : null
+};"#;
+
+/// A browser on the app: the villager's television.
+struct Tv {
+    browser: Browser,
+    base: String,
+}
+
+impl Tv {
+    fn page(&self) -> Page {
+        let v = self.browser.exec(PAGE_SCRIPT, json!([]));
+        serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("page state {v}: {e}"))
+    }
+
+    /// Polls until `ok` accepts the page; panics with the last page seen.
+    #[track_caller]
+    fn wait(&self, what: &str, ok: impl Fn(&Page) -> bool) -> Page {
+        let start = Instant::now();
+        loop {
+            let page = self.page();
+            if page.ready == "complete" && ok(&page) {
+                return page;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!("waited {TIMEOUT:?} for {what}; the browser shows {page:#?}");
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    /// Waits until the page at `path` (path and query) has loaded.
+    #[track_caller]
+    fn arrive(&self, path: &str) -> Page {
+        self.wait(&format!("the page {path}"), |p| p.path == path)
+    }
+
+    /// Waits until the element with this id has the focus.
+    #[track_caller]
+    fn focused(&self, id: &str) -> Page {
+        self.wait(&format!("focus on #{id}"), |p| p.focus_id() == id)
+    }
+
+    #[track_caller]
+    fn open(&self, path: &str) -> Page {
+        self.browser.go(&format!("{}{path}", self.base));
+        self.arrive(path)
+    }
+
+    #[track_caller]
+    fn press(&self, k: &str) {
+        self.browser.press(&[k]);
+    }
+
+    /// A remote's colour key (red 403, green 404, yellow 405, blue 406).
+    /// WebDriver can only press keys a PC keyboard has, and none has these
+    /// keyCodes; so the keydown a set-top box sends is dispatched from a
+    /// script to the focused element, from where it reaches tv.js's handler
+    /// on `document` like a real key's event.
+    #[track_caller]
+    fn colour_key(&self, code: u32) {
+        self.browser.exec(
+            "var e = document.createEvent('Event');\
+             e.initEvent('keydown', true, true);\
+             e.keyCode = arguments[0]; e.which = arguments[0];\
+             (document.activeElement || document.body).dispatchEvent(e);",
+            json!([code]),
+        );
+    }
+
+    /// Presses Tab until `want` accepts the focused element (JavaScript off).
+    #[track_caller]
+    fn tab_to(&self, what: &str, want: impl Fn(&Focus) -> bool) -> Focus {
+        for _ in 0..60 {
+            if let Some(f) = self.page().focus.filter(|f| want(f)) {
+                return f;
+            }
+            self.press(key::TAB);
+        }
+        panic!(
+            "Tab never reached {what}; the browser shows {:#?}",
+            self.page()
+        );
+    }
+
+    /// Tab to the element with this id, then Enter; waits for `to`.
+    #[track_caller]
+    fn tab_enter(&self, id: &str, to: &str) -> Page {
+        self.tab_to(&format!("#{id}"), |f| f.id == id);
+        self.press(key::ENTER);
+        self.arrive(to)
+    }
+
+    /// Tab to the link to `href`, then Enter.
+    #[track_caller]
+    fn tab_enter_href(&self, href: &str) -> Page {
+        self.tab_to(&format!("a link to {href}"), |f| f.href == href);
+        self.press(key::ENTER);
+        self.arrive(href)
+    }
+
+    /// The boxes of the elements matching `selector`: (id, left, top, right, bottom).
+    fn rects(&self, selector: &str) -> Vec<(String, f64, f64, f64, f64)> {
+        let v = self.browser.exec(
+            "var out = [], all = document.querySelectorAll(arguments[0]);\
+             for (var i = 0; i < all.length; i++) { var r = all[i].getBoundingClientRect();\
+               out.push([all[i].id, r.left, r.top, r.right, r.bottom]); }\
+             return out;",
+            json!([selector]),
+        );
+        serde_json::from_value(v).expect("element boxes")
+    }
+
+    /// The `href`s of the links matching `selector`.
+    fn hrefs(&self, selector: &str) -> Vec<String> {
+        let v = self.browser.exec(
+            "var out = [], all = document.querySelectorAll(arguments[0]);\
+             for (var i = 0; i < all.length; i++) { out.push(all[i].getAttribute('href')); }\
+             return out;",
+            json!([selector]),
+        );
+        serde_json::from_value(v).expect("hrefs")
+    }
+
+    /// The section name a home tile shows (its text without number and counts).
+    fn tile_name(&self, tile: &Focus) -> String {
+        let v = self.browser.exec(
+            "var n = document.getElementById(arguments[0]).getElementsByClassName('name')[0];\
+             return n ? n.textContent : '';",
+            json!([tile.id]),
+        );
+        let name = v.as_str().unwrap_or_default().trim().to_string();
+        assert!(!name.is_empty(), "no .name in {tile:?}");
+        name
+    }
+
+    fn shot(&self, dir: &Path, name: &str) {
+        self.browser.screenshot(&dir.join(format!("{name}.png")));
+    }
+}
+
+/// The demo county served on a real port, and a browser looking at it.
+/// Fields drop in order: browser, then server, then the database.
+struct Setup {
+    tv: Tv,
+    _server: Server,
+    app: TestApp,
+    _one: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Setup {
+    /// `None` when the browser tools are missing (and this is not CI).
+    fn start(javascript: bool, arrange: impl FnOnce(&TestApp)) -> Option<Setup> {
+        let (driver, chromium) = tools()?;
+        let app = TestApp::demo();
+        arrange(&app);
+        let one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+        let server = Server::start(app.state.clone());
+        let browser = Browser::start(&driver, &chromium, javascript)
+            .unwrap_or_else(|e| panic!("the browser did not start: {e}"));
+        Some(Setup {
+            tv: Tv {
+                browser,
+                base: server.base.clone(),
+            },
+            _server: server,
+            app,
+            _one: one,
+        })
+    }
+}
+
+const HOME: &str = "/tv/v/gengjing";
+const NOTICES: &str = "/tv/v/gengjing/notices";
+
+/// Publishes an article of 耿井村 through the real workflow (the clerk
+/// writes and submits, the official approves); returns its id.
+fn publish(app: &TestApp, section: &str, title: &str, body: &str) -> i64 {
+    let village = app.place_id("gengjing");
+    let mut conn = app.conn();
+    let mut actor = |name: &str| {
+        let user = users::find_by_username(&mut conn, name)
+            .expect("user query")
+            .unwrap_or_else(|| panic!("no demo user {name}"));
+        users::actor(&mut conn, &user).expect("actor")
+    };
+    let (clerk, official) = (actor("clerk"), actor("official"));
+    let form = ArticleForm {
+        section: section.into(),
+        title: title.into(),
+        body: body.into(),
+        scope: "village".into(),
+        place_id: Some(village),
+        ..ArticleForm::default()
+    };
+    let a = workflow::create(&mut conn, &clerk, &form, app.state.offset).expect("article created");
+    workflow::submit(&mut conn, &clerk, a.id, None).expect("article submitted");
+    workflow::approve(&mut conn, &official, a.id, None).expect("article approved");
+    a.id
+}
+
+/// Enough notices for a second list page.
+fn many_notices(app: &TestApp) {
+    for i in 1..=9 {
+        publish(
+            app,
+            "notices",
+            &format!("关于第{i}组春灌放水时间的通知"),
+            "<p>请各组村民按时到田间看水，注意用电安全。</p>",
+        );
+    }
+}
+
+/// A notice that takes several screen pages; returns its id.
+fn long_notice(app: &TestApp) -> i64 {
+    let para =
+        "<p>为做好今年春季农田灌溉工作，村委会决定分组分时段放水。请各户提前平整田埂、疏通垄沟，\
+                放水期间安排专人看护，发现跑水漏水及时报告。浇地时注意用电安全，不要私拉乱接电线，\
+                老人和孩子不要靠近机井和变压器。</p>";
+    publish(app, "notices", "春灌安排和用电安全提示", &para.repeat(12))
+}
+
+/// Nearest element of `rects` in direction `dir` from `from`, as a person
+/// sees the screen: in the same row (Right) or the next row down, nearest
+/// column (Down).
+fn neighbour(rects: &[(String, f64, f64, f64, f64)], from: &str, dir: char) -> String {
+    let &(_, l, t, r, b) = rects
+        .iter()
+        .find(|x| x.0 == from)
+        .unwrap_or_else(|| panic!("no #{from} on the page"));
+    let centre = |x: &(String, f64, f64, f64, f64)| (x.1 + x.3) / 2.0;
+    let mut candidates: Vec<_> = rects
+        .iter()
+        .filter(|x| match dir {
+            'r' => (x.2 - t).abs() < 1.0 && x.1 >= r,
+            'd' => x.2 >= b,
+            _ => unreachable!("only Right and Down"),
+        })
+        .collect();
+    candidates.sort_by(|x, y| {
+        let key = |z: &(String, f64, f64, f64, f64)| match dir {
+            'r' => z.1,
+            _ => z.2 * 10_000.0 + (centre(z) - (l + r) / 2.0).abs(),
+        };
+        key(x).total_cmp(&key(y))
+    });
+    candidates
+        .first()
+        .unwrap_or_else(|| panic!("nothing in direction {dir} of #{from}: {rects:?}"))
+        .0
+        .clone()
+}
+
+/// On the home: arrows move focus by the lrud-spatial rule, OK opens a
+/// tile, Back returns to it (`#f=`), a digit opens its tile.
+fn home_journey(tv: &Tv) {
+    let home = tv.open(HOME);
+    assert_eq!(home.h1, "耿井村");
+    // tv.js focuses the first tile of the main group on load.
+    tv.focused("tile-1");
+
+    // Which tiles there are depends on the village's content; the demo
+    // has at least two rows of them.
+    let tiles = tv.rects(".tile");
+    assert!(tiles.len() >= 4, "tiles: {tiles:?}");
+    let right = neighbour(&tiles, "tile-1", 'r');
+    let below = neighbour(&tiles, "tile-1", 'd');
+    assert_eq!(right, "tile-2", "tiles are numbered along the row");
+    tv.press(key::RIGHT);
+    tv.focused(&right);
+    tv.press(key::LEFT);
+    tv.focused("tile-1");
+    tv.press(key::DOWN);
+    let p = tv.focused(&below);
+    assert_eq!(
+        p.hash,
+        format!("#f={below}"),
+        "the focus is kept in the address"
+    );
+    tv.press(key::UP);
+    tv.focused("tile-1");
+
+    // Right twice to tile 3, OK opens it.
+    let third = neighbour(&tiles, "tile-2", 'r');
+    assert_eq!(third, "tile-3", "tiles are numbered along the row");
+    tv.press(key::RIGHT);
+    tv.press(key::RIGHT);
+    let p = tv.focused("tile-3");
+    assert_eq!(p.hash, "#f=tile-3");
+    let tile3 = p.focus.expect("a focused tile");
+    let name = tv.tile_name(&tile3);
+    tv.press(key::ENTER);
+    let opened = tv.arrive(&tile3.href);
+    assert!(
+        opened.h1.contains(&name) || opened.h2.contains(&name),
+        "tile 3 ({name}) opened {opened:?}"
+    );
+
+    // Back (8) returns home with the focus on tile 3 again (#f= memory).
+    tv.press(key::BACKSPACE);
+    let back = tv.wait("home again", |p| p.path == HOME);
+    assert_eq!(back.hash, "#f=tile-3");
+    tv.focused("tile-3");
+
+    // A digit opens the tile with that number; Back comes back to it.
+    let last = tiles.len();
+    let href = tv
+        .hrefs(&format!("#tile-{last}"))
+        .pop()
+        .expect("the last tile");
+    tv.press(&last.to_string());
+    tv.arrive(&href);
+    tv.press(key::BACKSPACE);
+    tv.arrive(HOME);
+    tv.focused(&format!("tile-{last}"));
+}
+
+/// On a list (two pages of notices): Down moves through the rows,
+/// PageDown turns the page, a digit opens that row, Back returns to it.
+fn list_journey(tv: &Tv) {
+    let list = tv.open(NOTICES);
+    assert!(list.h1.contains("通知公告"), "{list:?}");
+    assert!(list.pageno.starts_with("第 1/"), "{list:?}");
+    tv.focused("row-1");
+    // A full list page (eight rows and the pager) for people to look at.
+    tv.shot(&screenshot_dir(), "tv-notices-full");
+    for row in ["row-2", "row-3", "row-4"] {
+        tv.press(key::DOWN);
+        tv.focused(row);
+    }
+    tv.press(key::UP);
+    tv.focused("row-3");
+
+    // PageDown (34) follows rel="next".
+    tv.press(key::PAGE_DOWN);
+    let second = tv.arrive("/tv/v/gengjing/notices?page=2");
+    assert!(second.pageno.starts_with("第 2/"), "{second:?}");
+    tv.focused("row-1");
+
+    // On page 1, digit 4 opens the fourth row.
+    tv.open(NOTICES);
+    let rows = tv.hrefs(".row");
+    assert_eq!(rows.len(), 8, "a full first page: {rows:?}");
+    let row4 = tv
+        .browser
+        .exec(
+            "return document.getElementById('row-4').textContent;",
+            json!([]),
+        )
+        .as_str()
+        .map(str::to_string)
+        .expect("row 4's text");
+    tv.press("4");
+    let article = tv.arrive(&rows[3]);
+    assert!(
+        !article.h2.is_empty() && row4.contains(&article.h2),
+        "row 4 {row4:?} opened {article:?}"
+    );
+    // Back returns to the list with row 4 focused.
+    tv.press(key::BACKSPACE);
+    let back = tv.wait("the list again", |p| p.path == NOTICES);
+    assert_eq!(back.hash, "#f=row-4");
+    tv.focused("row-4");
+}
+
+/// In an article of several screen pages (notice `id`): PageDown turns
+/// pages, Back returns to the list; then the colour keys.
+fn article_journey(tv: &Tv, id: i64) {
+    let first = format!("/tv/v/gengjing/a/{id}");
+    // Reached from the list, as a villager would: Down to its row, OK.
+    tv.open(NOTICES);
+    tv.focused("row-1");
+    for _ in 0..8 {
+        if tv.page().focus.is_some_and(|f| f.href == first) {
+            break;
+        }
+        tv.press(key::DOWN);
+    }
+    assert_eq!(tv.page().focus.map(|f| f.href), Some(first.clone()));
+    tv.press(key::ENTER);
+    let p1 = tv.arrive(&first);
+    assert_eq!(p1.h2, "春灌安排和用电安全提示");
+    let pages: u32 = p1
+        .pageno
+        .trim_start_matches("第 1/")
+        .trim_end_matches(" 页")
+        .parse()
+        .unwrap_or_else(|_| panic!("page number in {p1:?}"));
+    assert!(pages >= 3, "a long notice takes several screens: {p1:?}");
+
+    tv.press(key::PAGE_DOWN);
+    let p2 = tv.arrive(&format!("{first}?p=2"));
+    assert!(p2.pageno.starts_with("第 2/"), "{p2:?}");
+    tv.press(key::PAGE_DOWN);
+    let p3 = tv.arrive(&format!("{first}?p=3"));
+    assert!(p3.pageno.starts_with("第 3/"), "{p3:?}");
+
+    // Back (8) follows the page's 返回 link: the notices list.
+    tv.press(key::BACKSPACE);
+    let list = tv.arrive(NOTICES);
+    assert!(list.h1.contains("通知公告"), "{list:?}");
+
+    // Colour keys: red home, green notices, yellow health, blue cameras.
+    tv.colour_key(403);
+    tv.arrive(HOME);
+    tv.colour_key(404);
+    tv.arrive(NOTICES);
+    tv.colour_key(405);
+    tv.arrive("/tv/v/gengjing/health");
+    tv.colour_key(406);
+    tv.arrive("/tv/v/gengjing/cameras");
+    tv.colour_key(403);
+    tv.arrive(HOME);
+    tv.focused("tile-1");
+}
+
+#[test]
+fn remote_keys_move_focus_open_pages_and_back_returns_to_the_same_item() {
+    let mut id = 0;
+    let Some(s) = Setup::start(true, |app| {
+        many_notices(app);
+        id = long_notice(app);
+    }) else {
+        return;
+    };
+    home_journey(&s.tv);
+    list_journey(&s.tv);
+    article_journey(&s.tv, id);
+}
+
+#[test]
+fn with_javascript_off_tab_and_enter_reach_every_kind_of_page() {
+    let mut id = 0;
+    let Some(s) = Setup::start(false, |app| {
+        many_notices(app);
+        id = long_notice(app);
+    }) else {
+        return;
+    };
+    let tv = &s.tv;
+    let article = format!("/tv/v/gengjing/a/{id}");
+    let home = tv.open(HOME);
+    // Nothing focused and no #f=: tv.js did not run.
+    assert_eq!(home.focus, None, "tv.js ran with JavaScript off? {home:?}");
+    assert_eq!(home.hash, "");
+
+    // Home -> a list -> its second page -> an article there.
+    tv.tab_enter_href(NOTICES);
+    tv.tab_enter("page-next", "/tv/v/gengjing/notices?page=2");
+    let row = tv.tab_to("row-1", |f| f.id == "row-1");
+    tv.press(key::ENTER);
+    let opened = tv.arrive(&row.href);
+    assert!(
+        !opened.h2.is_empty() && row.text.contains(&opened.h2),
+        "{opened:?}"
+    );
+
+    // The long article from page 1, its next screen page, back to the list.
+    tv.tab_enter("nav-back", NOTICES);
+    tv.tab_enter_href(&article);
+    let p2 = tv.tab_enter("page-next", &format!("{article}?p=2"));
+    assert!(p2.pageno.starts_with("第 2/"), "{p2:?}");
+    tv.tab_enter("page-prev", &format!("{article}?p=1"));
+    tv.tab_enter("nav-back", NOTICES);
+
+    // Party with its category tabs, home again.
+    tv.tab_enter("nav-home", HOME);
+    tv.tab_enter_href("/tv/v/gengjing/party");
+    let tab = tv.tab_to("a category tab", |f| f.href.contains("?cat="));
+    tv.press(key::ENTER);
+    let cat = tv.arrive(&tab.href);
+    assert!(cat.h1.contains("党建园地"), "{cat:?}");
+    tv.tab_enter("nav-home", HOME);
+    // Each of these lists, its first item (a video's page for 点播), and back up.
+    for section in ["news", "affairs", "videos"] {
+        let list = format!("/tv/v/gengjing/{section}");
+        tv.tab_enter_href(&list);
+        let item = tv.tab_to("an item", |f| f.href.starts_with("/tv/v/gengjing/a/"));
+        tv.press(key::ENTER);
+        tv.arrive(&item.href);
+        tv.tab_enter("nav-back", &list);
+        tv.tab_enter("nav-back", HOME);
+    }
+
+    // The village chooser (home's 返回), another village, and back.
+    tv.tab_enter("nav-back", "/tv/villages");
+    tv.tab_enter_href("/tv/v/chenzhuang");
+    let other = tv.page();
+    assert_eq!(other.h1, "陈庄村", "{other:?}");
+
+    // The 404 page leads home.
+    let missing = tv.open("/tv/v/gengjing/nope");
+    assert!(missing.h2.contains("没有找到"), "{missing:?}");
+    tv.tab_enter("error-home", HOME);
+
+    // An alert starts: the next page opened is the alert; 我知道了 goes on
+    // to where the box was going, which now carries the banner.
+    let alert = red_alert(&s.app);
+    tv.browser.go(&format!("{}{NOTICES}", tv.base));
+    let page = tv.wait("the alert page", |p| {
+        p.path.starts_with(&format!("/tv/v/gengjing/alert/{alert}"))
+    });
+    assert!(page.h2.contains("红色预警"), "{page:?}");
+    let list = tv.tab_enter("alert-ok", NOTICES);
+    assert!(list.alert_banner, "{list:?}");
+}
+
+/// Issue 4 (article reader): "left/right and page keys turn pages"; OK on a
+/// turned page reads on (下一页 has the focus).
+#[test]
+fn in_an_article_right_and_left_turn_pages() {
+    let mut id = 0;
+    let Some(s) = Setup::start(true, |app| id = long_notice(app)) else {
+        return;
+    };
+    let tv = &s.tv;
+    let first = format!("/tv/v/gengjing/a/{id}");
+    tv.open(&first);
+    tv.press(key::RIGHT);
+    let p2 = tv.arrive(&format!("{first}?p=2"));
+    assert!(p2.pageno.starts_with("第 2/"), "{p2:?}");
+    tv.press(key::ENTER);
+    let p3 = tv.arrive(&format!("{first}?p=3"));
+    assert!(p3.pageno.starts_with("第 3/"), "{p3:?}");
+    tv.press(key::LEFT);
+    tv.arrive(&format!("{first}?p=2"));
+    tv.press(key::LEFT);
+    let p1 = tv.arrive(&format!("{first}?p=1"));
+    assert!(p1.pageno.starts_with("第 1/"), "{p1:?}");
+}
+
+/// Starts a red alert for 耿井村 through the domain code; returns its id.
+fn red_alert(app: &TestApp) -> i64 {
+    let actor = app.system_actor();
+    let ends = (Utc::now() + chrono::Duration::hours(6))
+        .with_timezone(&app.state.offset)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let form = AlertForm {
+        level: "red".into(),
+        text: "黄河水位快速上涨，沿河低洼地带的村民请立即转移到村委会大院，听从村干部统一安排。"
+            .into(),
+        target: app.place_id("gengjing").to_string(),
+        ends_at: ends,
+        ..AlertForm::default()
+    };
+    alerts::create(&mut app.conn(), &actor, &form, app.state.offset)
+        .expect("alert created")
+        .id
+}
+
+/// `$CARGO_TARGET_DIR/tv-screenshots` (default `target/`), created.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let target = if target.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(target)
+    } else {
+        target
+    };
+    let dir = target.join("tv-screenshots");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Chinese text needs a CJK font in the browser (TV.md); without one the
+/// screenshots show boxes.
+fn check_cjk_font() {
+    let found = std::process::Command::new("fc-list")
+        .arg(":lang=zh")
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if !found {
+        let msg =
+            "no Chinese font for the screenshots (Debian: apt-get install fonts-wqy-microhei)";
+        assert!(!in_ci(), "{msg}");
+        eprintln!("warning: {msg}");
+    }
+}
+
+#[test]
+fn screenshots_of_every_kind_of_tv_page() {
+    let Some(s) = Setup::start(true, |_| {}) else {
+        return;
+    };
+    check_cjk_font();
+    let dir = screenshot_dir();
+    let tv = &s.tv;
+    let mut shots = Vec::new();
+    let mut shoot = |tv: &Tv, name: &str| {
+        tv.shot(&dir, name);
+        shots.push(name.to_string());
+    };
+
+    tv.open(HOME);
+    tv.focused("tile-1");
+    shoot(tv, "tv-home");
+    tv.open("/tv/villages");
+    shoot(tv, "tv-villages");
+    for section in [
+        "notices", "news", "party", "affairs", "roster", "health", "cameras", "videos",
+    ] {
+        tv.open(&format!("/tv/v/gengjing/{section}"));
+        shoot(tv, &format!("tv-{section}"));
+    }
+    tv.open("/tv/v/gengjing/party?cat=meetings");
+    shoot(tv, "tv-party-tab");
+
+    // The first video of the list, if the demo has one.
+    tv.open("/tv/v/gengjing/videos");
+    if let Some(video) = tv.hrefs(".row, .tile, .poster").into_iter().next() {
+        tv.open(&video);
+        shoot(tv, "tv-video");
+    }
+
+    // An article with several screen pages from the demo: its first and a later page.
+    let mut long = None;
+    'find: for section in ["news", "affairs", "notices", "party"] {
+        tv.open(&format!("/tv/v/gengjing/{section}"));
+        for href in tv.hrefs(".row") {
+            let p = tv.open(&href);
+            if !p.pageno.starts_with("第 1/1 ") {
+                long = Some(href);
+                break 'find;
+            }
+        }
+    }
+    let long = long.unwrap_or_else(|| {
+        let id = long_notice(&s.app);
+        format!("/tv/v/gengjing/a/{id}")
+    });
+    tv.open(&long);
+    shoot(tv, "tv-article-1");
+    tv.open(&format!("{long}?p=2"));
+    shoot(tv, "tv-article-2");
+
+    // The first screen of every news and village-affairs item (text, photo, tables).
+    for section in ["news", "affairs"] {
+        tv.open(&format!("/tv/v/gengjing/{section}"));
+        for (i, href) in tv.hrefs(".row").into_iter().enumerate() {
+            tv.open(&href);
+            shoot(tv, &format!("tv-{section}-{}", i + 1));
+        }
+    }
+
+    let missing = tv.open("/tv/v/gengjing/nope");
+    assert!(missing.h2.contains("没有找到"), "{missing:?}");
+    shoot(tv, "tv-not-found");
+
+    // A live alert: the full-screen page first, then the banner on every page.
+    let id = red_alert(&s.app);
+    tv.browser.go(&format!("{}{HOME}", tv.base));
+    tv.wait("the alert page", |p| {
+        p.path.starts_with(&format!("/tv/v/gengjing/alert/{id}"))
+    });
+    tv.focused("alert-ok");
+    shoot(tv, "tv-alert");
+    // OK dismisses it; the banner stays while the alert is live.
+    tv.press(key::ENTER);
+    let home = tv.arrive(HOME);
+    assert!(home.alert_banner, "{home:?}");
+    tv.focused("tile-1");
+    shoot(tv, "tv-home-alert");
+    tv.open(NOTICES);
+    shoot(tv, "tv-notices-alert");
+    tv.open(&long);
+    shoot(tv, "tv-article-alert");
+
+    eprintln!("screenshots in {}: {}", dir.display(), shots.join(", "));
+}
