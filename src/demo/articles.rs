@@ -299,12 +299,14 @@ pub fn load_for_village(
     let mut added = 0;
     let mut posters = 0;
     for it in items() {
-        // Each lecture gets a poster of its own (the same field, other light).
+        // Each lecture gets a poster of its own (the same field, other light),
+        // small: every test loads the demo, and the TV shows posters at
+        // 224x126 or, on the play page, at most 704x396.
         let poster_media_id = match it.video {
             Some(_) => {
                 posters += 1;
                 let name = format!("农技课堂{posters}.jpg");
-                let picture = harvest_photo(1280, 720, posters)?;
+                let picture = harvest_photo(480, 270, posters)?;
                 Some(crate::media::ingest(conn, &clerk, village.id, &name, &picture)?.id)
             }
             None => None,
