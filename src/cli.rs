@@ -139,6 +139,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
 
 fn serve(state: AppState) -> Result<(), String> {
     let bind = state.config.bind.clone();
+    if state.config.camera_worker {
+        state.start_camera_worker();
+    }
     actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
             .bind(&bind)

@@ -31,6 +31,19 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Health flag thresholds (`health_*` keys, `PORTAL_HEALTH_*` variables).
     pub health: crate::health::Thresholds,
+    /// The ffmpeg program (a name on PATH or a path).
+    pub ffmpeg: String,
+    /// Seconds between two pictures of a camera.
+    pub camera_interval_seconds: u64,
+    /// Live camera streams at once in the deployment; past it boxes get
+    /// the refreshing picture.
+    pub camera_max_live: usize,
+    /// A live stream stops this long after the last box asked for it.
+    pub camera_live_idle_seconds: u64,
+    /// Run the background camera worker in this process.
+    pub camera_worker: bool,
+    /// Largest lecture video a clerk may upload, in bytes.
+    pub max_video_bytes: usize,
 }
 
 impl Default for Config {
@@ -51,6 +64,12 @@ impl Default for Config {
             trust_proxy: false,
             max_body_bytes: 1024 * 1024,
             health: crate::health::Thresholds::default(),
+            ffmpeg: "ffmpeg".into(),
+            camera_interval_seconds: 30,
+            camera_max_live: 8,
+            camera_live_idle_seconds: 30,
+            camera_worker: true,
+            max_video_bytes: 500 * 1024 * 1024,
         }
     }
 }
@@ -73,6 +92,12 @@ struct FileConfig {
     login_window_minutes: Option<i64>,
     trust_proxy: Option<bool>,
     max_body_bytes: Option<usize>,
+    ffmpeg: Option<String>,
+    camera_interval_seconds: Option<u64>,
+    camera_max_live: Option<usize>,
+    camera_live_idle_seconds: Option<u64>,
+    camera_worker: Option<bool>,
+    max_video_bytes: Option<usize>,
     // Health thresholds: one key per `Thresholds` field, listed for
     // `deny_unknown_fields` (a test checks the two lists agree).
     health_bp_high_systolic: Option<f64>,
@@ -163,7 +188,13 @@ impl Config {
                 login_max_failures_ip,
                 login_window_minutes,
                 trust_proxy,
-                max_body_bytes
+                max_body_bytes,
+                ffmpeg,
+                camera_interval_seconds,
+                camera_max_live,
+                camera_live_idle_seconds,
+                camera_worker,
+                max_video_bytes
             );
             c.secret = f.secret.or(c.secret);
             c.demo_password = f.demo_password.or(c.demo_password);
@@ -212,6 +243,14 @@ impl Config {
             &mut c.login_window_minutes,
         )?;
         parse_env(&text, "PORTAL_MAX_BODY_BYTES", &mut c.max_body_bytes)?;
+        if let Some(v) = text("PORTAL_FFMPEG") {
+            c.ffmpeg = v;
+        }
+        parse_env(&text, "PORTAL_CAMERA_INTERVAL_SECONDS", &mut c.camera_interval_seconds)?;
+        parse_env(&text, "PORTAL_CAMERA_MAX_LIVE", &mut c.camera_max_live)?;
+        parse_env(&text, "PORTAL_CAMERA_LIVE_IDLE_SECONDS", &mut c.camera_live_idle_seconds)?;
+        parse_env(&text, "PORTAL_CAMERA_WORKER", &mut c.camera_worker)?;
+        parse_env(&text, "PORTAL_MAX_VIDEO_BYTES", &mut c.max_video_bytes)?;
         for key in crate::health::Thresholds::KEYS {
             let var = format!("PORTAL_HEALTH_{}", key.to_ascii_uppercase());
             let mut value = c.health.get(key).unwrap_or_default();
@@ -253,6 +292,18 @@ impl Config {
             return Err("max body size must be at least 1024 bytes".into());
         }
         self.health.validate()?;
+        if !(5..=3600).contains(&self.camera_interval_seconds) {
+            return Err("camera interval must be between 5 and 3600 seconds".into());
+        }
+        if self.camera_max_live > 256 {
+            return Err("camera max live streams must be at most 256".into());
+        }
+        if !(5..=3600).contains(&self.camera_live_idle_seconds) {
+            return Err("camera live idle time must be between 5 and 3600 seconds".into());
+        }
+        if self.ffmpeg.trim().is_empty() {
+            return Err("ffmpeg program must not be empty".into());
+        }
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)
                 .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;

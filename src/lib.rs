@@ -5,6 +5,7 @@ pub mod access;
 pub mod alerts;
 pub mod articles;
 pub mod audit;
+pub mod cameras;
 pub mod changes;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod households;
+pub mod lectures;
 pub mod media;
 pub mod places;
 pub mod settings;
@@ -48,6 +50,43 @@ pub struct AppState {
     pub login_bursts: Arc<DefaultKeyedRateLimiter<String>>,
     /// Rendered TV pages and village views, per instance.
     pub tv_cache: Arc<web::tv::cache::TvCache>,
+    /// Keys derived from the portal secret (camera sources, signed addresses).
+    pub keys: Arc<crypto::Keys>,
+    /// Camera pictures and live views (this instance's side of them).
+    pub cameras: Arc<Cameras>,
+}
+
+/// What the camera pages and the worker share in one instance.
+pub struct Cameras {
+    pub grabber: cameras::worker::Grabber,
+    pub live: Arc<cameras::live::Live>,
+    /// This instance, as named in leases.
+    pub holder: String,
+}
+
+impl Cameras {
+    fn new(config: &Config, db: &Database, keys: &Arc<crypto::Keys>, offset: FixedOffset) -> Cameras {
+        let ffmpeg = cameras::grab::Ffmpeg::find(&config.ffmpeg, offset);
+        let holder = crypto::random_hex(6);
+        let grabber = cameras::worker::Grabber {
+            keys: keys.clone(),
+            ffmpeg: ffmpeg.clone(),
+            interval: std::time::Duration::from_secs(config.camera_interval_seconds),
+        };
+        let live = cameras::live::Live::new(
+            db.clone(),
+            keys.clone(),
+            ffmpeg,
+            holder.clone(),
+            config.camera_max_live,
+            std::time::Duration::from_secs(config.camera_live_idle_seconds),
+        );
+        Cameras {
+            grabber,
+            live: Arc::new(live),
+            holder,
+        }
+    }
 }
 
 impl AppState {
@@ -69,6 +108,8 @@ impl AppState {
             return Err("session secret must be at least 32 characters".into());
         }
         let session_key = Key::derive_from(secret.as_bytes());
+        let keys = Arc::new(crypto::Keys::derive(secret.as_bytes()));
+        let cameras = Arc::new(Cameras::new(&config, &db, &keys, offset));
         let per_minute = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN);
         Ok(AppState {
             config: Arc::new(config),
@@ -77,7 +118,20 @@ impl AppState {
             session_key,
             login_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             tv_cache: Arc::default(),
+            keys,
+            cameras,
         })
+    }
+}
+
+impl AppState {
+    /// Starts this instance's camera worker (`serve` does, when configured).
+    pub fn start_camera_worker(&self) {
+        cameras::worker::start(
+            self.db.clone(),
+            self.cameras.grabber.clone(),
+            self.cameras.holder.clone(),
+        );
     }
 }
 

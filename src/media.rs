@@ -250,7 +250,7 @@ fn render(bytes: &[u8], format: ImageFormat) -> AppResult<Prepared> {
 }
 
 /// The format the bytes are in, from their first bytes only.
-fn sniff(bytes: &[u8]) -> AppResult<ImageFormat> {
+pub(crate) fn sniff(bytes: &[u8]) -> AppResult<ImageFormat> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| AppError::BadRequest(NOT_AN_IMAGE.into()))?;
@@ -291,7 +291,7 @@ fn image_error(e: ImageError) -> AppError {
 
 /// Decodes the picture and turns it upright. The size comes from the header
 /// and is checked before any pixel is decoded.
-fn decode(bytes: &[u8], format: ImageFormat) -> AppResult<DynamicImage> {
+pub(crate) fn decode(bytes: &[u8], format: ImageFormat) -> AppResult<DynamicImage> {
     // Reading the header needs little memory whatever size it declares.
     let mut header_limits = Limits::default();
     header_limits.max_image_width = None;
@@ -369,7 +369,7 @@ fn fit(picture: &DynamicImage, bounds: (u32, u32)) -> DynamicImage {
 }
 
 /// Scales and crops the picture to exactly `size`, keeping its centre.
-fn fill(picture: &DynamicImage, (w, h): (u32, u32)) -> DynamicImage {
+pub(crate) fn fill(picture: &DynamicImage, (w, h): (u32, u32)) -> DynamicImage {
     if (picture.width(), picture.height()) == (w, h) {
         return picture.clone();
     }

@@ -221,6 +221,109 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cameras (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        name -> Text,
+        spot -> Text,
+        position -> Integer,
+        visibility -> Text,
+        source_sealed -> Binary,
+        sources -> Text,
+        privacy -> Text,
+        status -> Text,
+        status_since -> Timestamp,
+        status_reason -> Text,
+        failures -> Integer,
+        snapshot_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    camera_snapshots (camera_id) {
+        camera_id -> BigInt,
+        taken_at -> Timestamp,
+        large -> Binary,
+        small -> Binary,
+    }
+}
+
+diesel::table! {
+    camera_events (id) {
+        id -> BigInt,
+        camera_id -> BigInt,
+        at -> Timestamp,
+        status -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    camera_leases (camera_id, kind) {
+        camera_id -> BigInt,
+        kind -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    camera_live (camera_id) {
+        camera_id -> BigInt,
+        playlist -> Text,
+        started_at -> Timestamp,
+        viewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    camera_segments (camera_id, name) {
+        camera_id -> BigInt,
+        name -> Text,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    camera_systems (id) {
+        id -> BigInt,
+        place_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    video_files (stream, name) {
+        stream -> Text,
+        name -> Text,
+        content_type -> Text,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    video_jobs (id) {
+        id -> BigInt,
+        place_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        state -> Text,
+        progress -> Integer,
+        error -> Text,
+        stream -> Text,
+        seconds -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -232,6 +335,9 @@ diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(alerts -> places (place_id));
 diesel::joinable!(users -> places (place_id));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(cameras -> places (village_id));
+diesel::joinable!(camera_snapshots -> cameras (camera_id));
+diesel::joinable!(camera_events -> cameras (camera_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     places,
@@ -249,4 +355,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_stations,
     residents,
     observations,
+    cameras,
+    camera_snapshots,
+    camera_events,
+    camera_leases,
+    camera_live,
+    camera_segments,
+    camera_systems,
+    video_files,
+    video_jobs,
 );

@@ -3,36 +3,16 @@
 //! The answer counts accepted / duplicate / rejected entries, with a reason
 //! for each entry that was not stored. Nothing about readings is logged.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::error::AppResult;
 use crate::health::{self, fhir, ingest};
 use crate::AppState;
 
+use super::{bearer, refused, unauthorized};
+
 /// Largest body this route takes (a day's readings of a kiosk fit many times).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-fn unauthorized(reason: &str) -> HttpResponse {
-    HttpResponse::Unauthorized()
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-        .json(json!({"error": reason, "status": 401}))
-}
-
-fn refused(status: actix_web::http::StatusCode, reason: String) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"error": reason, "status": status.as_u16()}))
-}
-
-/// The token of `Authorization: Bearer <token>`.
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-        .filter(|t| !t.is_empty())
-}
 
 async fn observations(
     state: web::Data<AppState>,

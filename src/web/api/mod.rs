@@ -1,9 +1,12 @@
 //! The JSON API for machines (health kiosks, camera systems) and monitors.
 
 mod articles;
+mod cameras;
 mod health;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde_json::json;
 use diesel::connection::SimpleConnection;
 
 use crate::error::AppError;
@@ -29,8 +32,29 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+pub(super) fn unauthorized(reason: &str) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+        .json(json!({"error": reason, "status": 401}))
+}
+
+pub(super) fn refused(status: actix_web::http::StatusCode, reason: String) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": reason, "status": status.as_u16()}))
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
         .configure(articles::routes)
-        .configure(health::routes);
+        .configure(health::routes)
+        .configure(cameras::routes);
 }

@@ -89,6 +89,11 @@ fn gated_village(path: &str) -> Option<&str> {
     crate::validate::code(code, "").ok().map(|_| code)
 }
 
+/// Addresses of pictures and live streams under a village.
+fn is_media(path: &str) -> bool {
+    path.ends_with(".jpg") || path.ends_with(".m3u8") || path.contains("/live/")
+}
+
 /// `?next=` for an address: its path and query.
 fn next_query(next: &str) -> String {
     serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
@@ -170,7 +175,9 @@ pub async fn gate(
         let seen = req
             .cookie(SEEN_COOKIE)
             .and_then(|c| c.value().parse::<i64>().ok());
-        let navigating = matches!(*req.method(), Method::GET | Method::HEAD);
+        // Pictures and streams are not navigations: a redirect would only
+        // break the image or the player of the page that asked.
+        let navigating = matches!(*req.method(), Method::GET | Method::HEAD) && !is_media(req.path());
         if navigating && seen != Some(alert.id) {
             let wanted = match req.query_string() {
                 "" => req.path().to_string(),

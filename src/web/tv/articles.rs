@@ -72,6 +72,12 @@ pub struct ListQuery {
     cat: Option<String>,
 }
 
+impl ListQuery {
+    pub fn page(&self) -> Option<&str> {
+        self.page.as_deref()
+    }
+}
+
 /// Marks shown before a title in lists.
 fn marks(a: &Article) -> String {
     let mut m = String::new();

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub mod alerts;
 pub mod articles;
 pub mod cache;
+pub mod cameras;
 pub mod health;
 pub mod player;
 pub mod village;
@@ -372,21 +373,23 @@ async fn home_page(
     let scope = view.scope;
     let village_id = view.village.id;
     let since = now - chrono::Duration::days(NEW_DAYS);
-    let (counts, highlights, has_station) = state
+    let (counts, highlights, has_station, has_cameras) = state
         .db
         .run(move |conn| {
             Ok((
                 crate::articles::new_counts(conn, &scope, now, since)?,
                 crate::articles::highlights(conn, &scope, now, HIGHLIGHTS)?,
                 crate::health::station_of_village(conn, village_id)?.is_some(),
+                crate::cameras::count_public(conn, village_id)? > 0,
             ))
         })
         .await?;
     let code = &view.village.code;
     // Sections another issue builds show once they have something to show.
     let shown = |slug: &str| match slug {
-        "roster" | "cameras" => false,
+        "roster" => false,
         "health" => has_station,
+        "cameras" => has_cameras,
         _ => true,
     };
     let tiles = SECTIONS
@@ -459,6 +462,9 @@ async fn section(
         .ok_or_else(|| AppError::not_found("这个栏目"))?;
     if let Some(listed) = crate::articles::Section::parse(section.slug) {
         return articles::section_list(&state, &view, listed, query.into_inner(), banner).await;
+    }
+    if section.slug == "cameras" {
+        return cameras::list_page(&state, &view, query.page(), banner).await;
     }
     let frame = Frame::village(
         &state,
@@ -537,6 +543,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(alerts::routes)
         .configure(articles::routes)
         .configure(health::routes)
+        .configure(cameras::routes)
         .service(entry)
         .service(villages)
         .service(home_page)

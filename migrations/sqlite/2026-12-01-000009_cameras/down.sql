@@ -1,0 +1,9 @@
+DROP TABLE video_jobs;
+DROP TABLE video_files;
+DROP TABLE camera_systems;
+DROP TABLE camera_segments;
+DROP TABLE camera_live;
+DROP TABLE camera_leases;
+DROP TABLE camera_events;
+DROP TABLE camera_snapshots;
+DROP TABLE cameras;

@@ -1,0 +1,158 @@
+//! The camera wall: up to nine cameras' latest pictures in one JPEG with
+//! their names, so a box shows the whole village with one image request.
+
+use std::sync::OnceLock;
+
+use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use image::{imageops, Rgb, RgbImage};
+
+use super::grab::Failure;
+use super::picture::{self, SMALL};
+
+/// Cameras on one wall.
+pub const MAX: usize = 9;
+/// The wall as its page shows it (3 x 3 cells of the small size).
+pub const SIZE: (u32, u32) = (SMALL.0 * 3, SMALL.1 * 3);
+
+/// One cell: the camera's name, its small picture, whether it is offline.
+pub struct Cell<'a> {
+    pub name: &'a str,
+    pub picture: Option<&'a [u8]>,
+    pub offline: bool,
+}
+
+const BACKGROUND: Rgb<u8> = Rgb([24, 28, 36]);
+const CAPTION: Rgb<u8> = Rgb([16, 18, 24]);
+const TEXT: Rgb<u8> = Rgb([238, 238, 230]);
+const CAPTION_HEIGHT: u32 = 28;
+
+fn font() -> Option<&'static FontVec> {
+    static FONT: OnceLock<Option<FontVec>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let path = super::grab::font_file()?;
+        let data = std::fs::read(path).ok()?;
+        FontVec::try_from_vec_and_index(data, 0).ok()
+    })
+    .as_ref()
+}
+
+/// The wall at `size` (the page's, or a tile's), as baseline JPEG.
+pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure> {
+    let (cw, ch) = SMALL;
+    let mut wall = RgbImage::from_pixel(SIZE.0, SIZE.1, BACKGROUND);
+    for (i, cell) in cells.iter().take(MAX).enumerate() {
+        let (x, y) = ((i as u32 % 3) * cw, (i as u32 / 3) * ch);
+        let decoded = cell
+            .picture
+            .and_then(|bytes| image::load_from_memory(bytes).ok())
+            .map(|p| p.to_rgb8());
+        if let Some(mut pic) = decoded {
+            if pic.dimensions() != (cw, ch) {
+                pic = imageops::resize(&pic, cw, ch, imageops::FilterType::Triangle);
+            }
+            if cell.offline {
+                // Offline: the last picture, faded, so nobody takes it for now.
+                for p in pic.pixels_mut() {
+                    let grey = ((u32::from(p.0[0]) + u32::from(p.0[1]) + u32::from(p.0[2])) / 6) as u8;
+                    *p = Rgb([grey, grey, grey]);
+                }
+            }
+            imageops::replace(&mut wall, &pic, i64::from(x), i64::from(y));
+        }
+        // A thin dark frame between cells.
+        for px in x..x + cw {
+            wall.put_pixel(px, y, BACKGROUND);
+            wall.put_pixel(px, y + ch - 1, BACKGROUND);
+        }
+        for py in y..y + ch {
+            wall.put_pixel(x, py, BACKGROUND);
+            wall.put_pixel(x + cw - 1, py, BACKGROUND);
+        }
+        for py in y + ch - CAPTION_HEIGHT..y + ch - 1 {
+            for px in x + 1..x + cw - 1 {
+                wall.put_pixel(px, py, CAPTION);
+            }
+        }
+        let label = match (cell.offline, decoded_missing(cell)) {
+            (true, _) => format!("{}（离线）", cell.name),
+            (false, true) => format!("{}（暂无画面）", cell.name),
+            _ => cell.name.to_string(),
+        };
+        draw_text(&mut wall, &label, x + 8, y + ch - CAPTION_HEIGHT + 3, 20.0, cw - 16);
+    }
+    let out = if size == SIZE {
+        wall
+    } else {
+        imageops::resize(&wall, size.0, size.1, imageops::FilterType::Triangle)
+    };
+    picture::jpeg(&out)
+}
+
+fn decoded_missing(cell: &Cell<'_>) -> bool {
+    cell.picture.is_none()
+}
+
+/// Draws `text` from (x, y) at `px` pixels, clipped to `max_width`. Without
+/// a font installed the caption stays empty (the list beside names them).
+fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, px: f32, max_width: u32) {
+    let Some(font) = font() else {
+        return;
+    };
+    let scaled = font.as_scaled(PxScale::from(px));
+    let mut caret = 0.0f32;
+    let baseline = y as f32 + scaled.ascent();
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        let advance = scaled.h_advance(id);
+        if caret + advance > max_width as f32 {
+            break;
+        }
+        let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x as f32 + caret, baseline));
+        if let Some(outline) = font.outline_glyph(glyph) {
+            let bounds = outline.px_bounds();
+            outline.draw(|gx, gy, coverage| {
+                let px = bounds.min.x as i64 + i64::from(gx);
+                let py = bounds.min.y as i64 + i64::from(gy);
+                if px < 0 || py < 0 || px >= i64::from(img.width()) || py >= i64::from(img.height()) {
+                    return;
+                }
+                let p = img.get_pixel_mut(px as u32, py as u32);
+                for (channel, t) in p.0.iter_mut().zip(TEXT.0) {
+                    *channel = (f32::from(*channel) * (1.0 - coverage) + f32::from(t) * coverage) as u8;
+                }
+            });
+        }
+        caret += advance;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walls_hold_nine_cells_at_the_asked_size() {
+        let img = RgbImage::from_pixel(SMALL.0, SMALL.1, Rgb([200, 40, 40]));
+        let pic = picture::jpeg(&img).unwrap();
+        let cells: Vec<Cell<'_>> = (0..12)
+            .map(|i| Cell {
+                name: "村口",
+                picture: (i % 2 == 0).then_some(&pic[..]),
+                offline: i == 2,
+            })
+            .collect();
+        let wall = compose(&cells, SIZE).unwrap();
+        let decoded = image::load_from_memory(&wall).unwrap().to_rgb8();
+        assert_eq!(decoded.dimensions(), SIZE);
+        // Cell 0 is red, cell 1 has no picture (background), cell 2 is offline (grey).
+        let c0 = decoded.get_pixel(112, 40);
+        assert!(c0.0[0] > 150 && c0.0[1] < 90, "{c0:?}");
+        let c1 = decoded.get_pixel(224 + 112, 40);
+        assert!(c1.0[0] < 60, "{c1:?}");
+        let c2 = decoded.get_pixel(448 + 112, 40);
+        assert!(c2.0[0].abs_diff(c2.0[1]) < 12, "{c2:?}");
+        let tile = compose(&cells, (224, 126)).unwrap();
+        let tile = image::load_from_memory(&tile).unwrap();
+        assert_eq!((tile.width(), tile.height()), (224, 126));
+    }
+}

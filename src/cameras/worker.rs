@@ -1,0 +1,223 @@
+//! The background worker that keeps every camera's picture fresh.
+//!
+//! Each camera has a `grab` lease row; its expiry is also the camera's next
+//! grab. An instance takes a camera whose lease ran out, holds it while it
+//! grabs (so no other instance grabs the same camera), and leaves it until
+//! the next grab is due. An instance that dies simply stops renewing: its
+//! cameras fall to the others at their next due time.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::grab::{self, Failure, Ffmpeg, GRAB_TIMEOUT};
+use super::{picture, status, Source};
+use crate::crypto::Keys;
+use crate::db::schema::{camera_leases, cameras};
+use crate::db::{Database, DbConn};
+use crate::error::AppResult;
+
+pub const GRAB: &str = "grab";
+pub const LIVE: &str = "live";
+
+/// Grabs running at once per instance (each mostly waits on a camera).
+const PARALLEL: usize = 4;
+const TICK: Duration = Duration::from_secs(1);
+
+/// Takes a camera's lease of `kind` when it has run out, or when `holder`
+/// has it already (`renew`). True when `holder` has it until `until`.
+pub fn claim(
+    conn: &mut DbConn,
+    camera_id: i64,
+    kind: &str,
+    holder: &str,
+    until: NaiveDateTime,
+    renew: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = camera_leases::table
+        .filter(camera_leases::camera_id.eq(camera_id))
+        .filter(camera_leases::kind.eq(kind));
+    let taken = if renew {
+        diesel::update(target.filter(
+            camera_leases::holder
+                .eq(holder)
+                .or(camera_leases::expires_at.lt(now)),
+        ))
+        .set((
+            camera_leases::holder.eq(holder),
+            camera_leases::expires_at.eq(until),
+        ))
+        .execute(conn)?
+    } else {
+        diesel::update(target.filter(camera_leases::expires_at.lt(now)))
+            .set((
+                camera_leases::holder.eq(holder),
+                camera_leases::expires_at.eq(until),
+            ))
+            .execute(conn)?
+    };
+    Ok(taken == 1)
+}
+
+/// Gives a lease up (it runs out at `at`), if `holder` still has it.
+pub fn release(
+    conn: &mut DbConn,
+    camera_id: i64,
+    kind: &str,
+    holder: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        camera_leases::table
+            .filter(camera_leases::camera_id.eq(camera_id))
+            .filter(camera_leases::kind.eq(kind))
+            .filter(camera_leases::holder.eq(holder)),
+    )
+    .set(camera_leases::expires_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The lease rows of a new camera: due at once, held by nobody.
+pub fn create_leases(conn: &mut DbConn, camera_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    for kind in [GRAB, LIVE] {
+        diesel::insert_into(camera_leases::table)
+            .values((
+                camera_leases::camera_id.eq(camera_id),
+                camera_leases::kind.eq(kind),
+                camera_leases::holder.eq(""),
+                camera_leases::expires_at.eq(now - chrono::Duration::seconds(1)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Makes a camera due for a grab now (its source or privacy areas changed).
+pub fn due_now(conn: &mut DbConn, camera_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        camera_leases::table
+            .filter(camera_leases::camera_id.eq(camera_id))
+            .filter(camera_leases::kind.eq(GRAB)),
+    )
+    .set(camera_leases::expires_at.eq(now - chrono::Duration::seconds(1)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Cameras whose grab is due.
+fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    camera_leases::table
+        .filter(camera_leases::kind.eq(GRAB))
+        .filter(camera_leases::expires_at.lt(now))
+        .order(camera_leases::expires_at)
+        .limit(limit)
+        .select(camera_leases::camera_id)
+        .load(conn)
+}
+
+/// What a grab needs besides the database.
+#[derive(Clone)]
+pub struct Grabber {
+    pub keys: Arc<Keys>,
+    pub ffmpeg: Option<Ffmpeg>,
+    pub interval: Duration,
+}
+
+impl Grabber {
+    /// Grabs one camera now and records the outcome (the test button, and
+    /// each due camera of the worker).
+    pub fn grab_and_record(&self, conn: &mut DbConn, camera_id: i64) -> AppResult<Result<(), Failure>> {
+        let camera = super::get(conn, camera_id)?;
+        let sealed = super::sealed_source(conn, camera_id)?;
+        let outcome = match Source::open(&self.keys, &sealed) {
+            Some(source) => grab::grab(&source, self.ffmpeg.as_ref())
+                .and_then(|bytes| picture::process(&bytes, &camera.areas())),
+            // Sealed under another portal secret: say so rather than guess.
+            None => Err(Failure::Reported("画面来源无法解密（门户密钥已更换？请重新填写地址）".into())),
+        };
+        let now = crate::time::now();
+        match outcome {
+            Ok(pictures) => {
+                status::record_success(conn, camera_id, &pictures, now)?;
+                Ok(Ok(()))
+            }
+            Err(failure) => {
+                status::record_failure(conn, camera_id, &failure, now)?;
+                Ok(Err(failure))
+            }
+        }
+    }
+}
+
+/// Starts the worker on its own thread; it runs as long as the process.
+pub fn start(db: Database, grabber: Grabber, holder: String) {
+    if grabber.ffmpeg.is_none() {
+        log::warn!(
+            "cameras: ffmpeg not found; RTSP and HLS cameras get no pictures (Debian: apt-get install ffmpeg)"
+        );
+    }
+    let busy = Arc::new(AtomicUsize::new(0));
+    let spawned = std::thread::Builder::new()
+        .name("camera-worker".into())
+        .spawn(move || loop {
+            if let Err(e) = tick(&db, &grabber, &holder, &busy) {
+                log::warn!("cameras: worker round failed: {e}");
+            }
+            std::thread::sleep(TICK);
+        });
+    if let Err(e) = spawned {
+        log::error!("cameras: the worker did not start: {e}");
+    }
+}
+
+fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>) -> AppResult<()> {
+    let free = PARALLEL.saturating_sub(busy.load(Ordering::SeqCst));
+    if free == 0 {
+        return Ok(());
+    }
+    let mut conn = db.get()?;
+    let now = crate::time::now();
+    // Held for the grab's longest time, so nobody else starts it meanwhile.
+    let hold = now + chrono::Duration::from_std(GRAB_TIMEOUT * 2).unwrap_or_default();
+    for camera_id in due(&mut conn, now, free as i64)? {
+        if !claim(&mut conn, camera_id, GRAB, holder, hold, false, now)? {
+            continue;
+        }
+        busy.fetch_add(1, Ordering::SeqCst);
+        let (db, grabber, holder, done) =
+            (db.clone(), grabber.clone(), holder.to_string(), busy.clone());
+        let spawned = std::thread::Builder::new()
+            .name("camera-grab".into())
+            .spawn(move || {
+                if let Err(e) = grab_one(&db, &grabber, &holder, camera_id) {
+                    log::warn!("camera {camera_id}: grab failed: {e}");
+                }
+                done.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            busy.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    Ok(())
+}
+
+fn grab_one(db: &Database, grabber: &Grabber, holder: &str, camera_id: i64) -> AppResult<()> {
+    let mut conn = db.get()?;
+    // Deleted since it was due: nothing to do (its lease went with it).
+    let exists: i64 = cameras::table
+        .filter(cameras::id.eq(camera_id))
+        .count()
+        .get_result(&mut conn)?;
+    if exists == 0 {
+        return Ok(());
+    }
+    let result = grabber.grab_and_record(&mut conn, camera_id);
+    let next = crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
+    release(&mut conn, camera_id, GRAB, holder, next)?;
+    result.map(|_| ())
+}

@@ -1,0 +1,513 @@
+//! The village's cameras on the TV: the list (a wall of every picture, then
+//! a tile per camera), the wall, one camera with its picture and live view,
+//! and the pictures and live streams themselves. Only public cameras exist
+//! here; an officials-only camera is a 404 like a camera that is not there.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::cache::cacheable;
+use super::village::{Village, VillageView};
+use super::{home_url, page_number, Frame};
+use crate::cameras::{self, live, wall, Camera, Size, Status};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+/// Tiles a page, the wall included.
+const PER_PAGE: usize = 8;
+/// The camera page reloads itself this often (its picture stays current
+/// without JavaScript).
+pub const REFRESH_SECONDS: u32 = 12;
+
+pub struct CameraTile {
+    pub number: usize,
+    pub href: String,
+    pub name: String,
+    pub spot: String,
+    pub picture: Option<String>,
+    pub offline: bool,
+    pub status: String,
+    pub age: String,
+}
+
+#[derive(Template)]
+#[template(path = "tv/cameras.html")]
+struct ListPage {
+    frame: Frame,
+    wall: Option<String>,
+    wall_href: String,
+    tiles: Vec<CameraTile>,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tv/camera_wall.html")]
+struct WallPage {
+    frame: Frame,
+    wall: Option<String>,
+    width: u32,
+    height: u32,
+    count: usize,
+    online: usize,
+}
+
+#[derive(Template)]
+#[template(path = "tv/camera.html")]
+struct CameraPage {
+    frame: Frame,
+    camera: Camera,
+    picture: Option<String>,
+    status: String,
+    offline: bool,
+    age: String,
+    live: Option<String>,
+    live_note: &'static str,
+    prev: Option<String>,
+    next: Option<String>,
+    position: usize,
+    count: usize,
+    refresh: u32,
+}
+
+#[derive(Deserialize)]
+pub struct PictureQuery {
+    s: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LiveQuery {
+    t: Option<String>,
+}
+
+fn camera_href(village: &str, id: i64) -> String {
+    format!("/tv/v/{village}/cameras/{id}")
+}
+
+/// A picture's address: versioned by when it was taken, so a box never
+/// shows an old one from its cache.
+fn picture_url(village: &str, id: i64, size: &str, taken: NaiveDateTime) -> String {
+    format!(
+        "/tv/v/{village}/cameras/{id}/picture.jpg?s={size}&v={}",
+        taken.and_utc().timestamp()
+    )
+}
+
+/// The status line of a camera, e.g. "在线" or "离线：连接超时（12月1日 20:30起）".
+fn status_line(state: &AppState, c: &Camera) -> String {
+    match c.status() {
+        Status::Offline => {
+            let since = crate::time::to_local(c.status_since, state.offset).format("%-m月%-d日 %H:%M");
+            if c.status_reason.is_empty() {
+                format!("离线（{since}起）")
+            } else {
+                format!("离线：{}（{since}起）", c.status_reason)
+            }
+        }
+        s => s.label().to_string(),
+    }
+}
+
+/// When the village's camera pages next change by themselves: the next
+/// picture due, or the next change of "2分钟前".
+fn next_change(state: &AppState, list: &[Camera], now: NaiveDateTime) -> NaiveDateTime {
+    let interval = chrono::Duration::seconds(state.config.camera_interval_seconds as i64);
+    list.iter()
+        .filter_map(|c| c.snapshot_at)
+        .flat_map(|t| [t + interval, cameras::age_changes_at(t, now)])
+        .filter(|t| *t > now)
+        .fold(now + interval, NaiveDateTime::min)
+}
+
+fn frame(state: &AppState, view: &VillageView, title: &str, back: String, banner: super::alerts::Banner) -> Frame {
+    Frame::village(state, &view.village, view.township.as_ref(), title, back).with_alert(banner)
+}
+
+/// The wall's address for the village's current pictures, if any.
+fn wall_url(village: &str, list: &[Camera], size: &str) -> Option<String> {
+    let newest = list.iter().take(wall::MAX).filter_map(|c| c.snapshot_at).max()?;
+    let stamp = list
+        .iter()
+        .take(wall::MAX)
+        .map(|c| format!("{}{}", c.snapshot_at.map_or(0, |t| t.and_utc().timestamp() % 997), c.status))
+        .collect::<String>();
+    let tag = &crate::crypto::digest_hex(stamp.as_bytes())[..8];
+    Some(format!(
+        "/tv/v/{village}/cameras/wall.jpg?s={size}&v={}{tag}",
+        newest.and_utc().timestamp()
+    ))
+}
+
+pub async fn list_page(
+    state: &AppState,
+    view: &VillageView,
+    page: Option<&str>,
+    banner: super::alerts::Banner,
+) -> AppResult<HttpResponse> {
+    let village_id = view.village.id;
+    let list = state
+        .db
+        .run(move |conn| cameras::of_village(conn, village_id, true))
+        .await?;
+    let code = &view.village.code;
+    let now = crate::time::now();
+    // The wall takes the first tile of the first page.
+    let per_page = |p: i64| if p == 1 { PER_PAGE - 1 } else { PER_PAGE };
+    let pages = if list.len() <= PER_PAGE - 1 {
+        1
+    } else {
+        1 + (list.len() - (PER_PAGE - 1)).div_ceil(PER_PAGE) as i64
+    };
+    let asked = page_number(page);
+    let page = asked.clamp(1, pages);
+    let skip = if page == 1 {
+        0
+    } else {
+        (PER_PAGE - 1) + (page as usize - 2) * PER_PAGE
+    };
+    let first_number = if page == 1 { 2 } else { 1 };
+    let tiles = list
+        .iter()
+        .skip(skip)
+        .take(per_page(page))
+        .enumerate()
+        .map(|(i, c)| CameraTile {
+            number: i + first_number,
+            href: camera_href(code, c.id),
+            name: c.name.clone(),
+            spot: c.spot.clone(),
+            picture: c.snapshot_at.map(|t| picture_url(code, c.id, "small", t)),
+            offline: c.status() == Status::Offline,
+            status: status_line(state, c),
+            age: c
+                .snapshot_at
+                .map(|t| format!("画面：{}", cameras::age_in_words(t, now)))
+                .unwrap_or_else(|| "暂无画面".into()),
+        })
+        .collect();
+    let link = |p: i64| format!("/tv/v/{code}/cameras?page={p}");
+    let res = super::super::render(&ListPage {
+        frame: frame(state, view, "雪亮监控", home_url(code), banner).paged(),
+        wall: (page == 1).then(|| wall_url(code, &list, "tile")).flatten(),
+        wall_href: format!("/tv/v/{code}/cameras/wall"),
+        tiles,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    })?;
+    let until = view.until.min(next_change(state, &list, now));
+    Ok(if page == asked { cacheable(res, until) } else { res })
+}
+
+#[get("/tv/v/{village}/cameras/wall")]
+async fn wall_page(
+    state: web::Data<AppState>,
+    view: Village,
+    banner: super::alerts::Banner,
+) -> AppResult<HttpResponse> {
+    let village_id = view.village.id;
+    let list = state
+        .db
+        .run(move |conn| cameras::of_village(conn, village_id, true))
+        .await?;
+    let code = &view.village.code;
+    let shown: Vec<Camera> = list.iter().take(wall::MAX).cloned().collect();
+    let res = super::super::render(&WallPage {
+        frame: frame(&state, &view, "监控画面墙", format!("/tv/v/{code}/cameras"), banner),
+        wall: wall_url(code, &list, "page"),
+        width: wall::SIZE.0,
+        height: wall::SIZE.1,
+        count: shown.len(),
+        online: shown.iter().filter(|c| c.status() == Status::Online).count(),
+    })?;
+    let until = view.until.min(next_change(&state, &list, crate::time::now()));
+    Ok(cacheable(res, until))
+}
+
+/// The wall as one JPEG: `s=page` (the wall page) or `s=tile` (the list).
+#[get("/tv/v/{village}/cameras/wall.jpg")]
+async fn wall_picture(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    view: Village,
+    query: web::Query<PictureQuery>,
+) -> AppResult<HttpResponse> {
+    let size = match query.s.as_deref() {
+        Some("tile") => cameras::picture::SMALL,
+        _ => wall::SIZE,
+    };
+    let village_id = view.village.id;
+    let (list, pictures) = state
+        .db
+        .run(move |conn| {
+            let list = cameras::of_village(conn, village_id, true)?;
+            let mut pictures = Vec::new();
+            for c in list.iter().take(wall::MAX) {
+                pictures.push(cameras::snapshot(conn, c.id, Size::Small)?.map(|(_, b)| b));
+            }
+            Ok((list, pictures))
+        })
+        .await?;
+    let etag = format!(
+        "\"w{}\"",
+        &crate::crypto::digest_hex(
+            format!(
+                "{size:?}{}",
+                list.iter()
+                    .take(wall::MAX)
+                    .map(|c| format!("{}:{:?}:{}:{};", c.id, c.snapshot_at, c.status, c.name))
+                    .collect::<String>()
+            )
+            .as_bytes()
+        )[..20]
+    );
+    if etag_matches(&req, &etag) {
+        return Ok(not_modified(&etag));
+    }
+    let bytes = web::block(move || {
+        let cells: Vec<wall::Cell<'_>> = list
+            .iter()
+            .take(wall::MAX)
+            .zip(&pictures)
+            .map(|(c, p)| wall::Cell {
+                name: &c.name,
+                picture: p.as_deref(),
+                offline: c.status() == Status::Offline,
+            })
+            .collect();
+        wall::compose(&cells, size)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("wall: {e}")))?
+    .map_err(|f| AppError::Internal(format!("wall: {}", f.reason())))?;
+    Ok(jpeg_response(bytes, &etag, &state))
+}
+
+#[get("/tv/v/{village}/cameras/{id}")]
+async fn camera_page(
+    state: web::Data<AppState>,
+    view: Village,
+    path: web::Path<(String, String)>,
+    banner: super::alerts::Banner,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&path.1)?;
+    let village_id = view.village.id;
+    let live_state = state.cameras.live.clone();
+    let (list, room) = state
+        .db
+        .run(move |conn| {
+            let list = cameras::of_village(conn, village_id, true)?;
+            let room = live_state.has_room(conn, id)?;
+            Ok((list, room))
+        })
+        .await?;
+    let index = list
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or_else(|| AppError::not_found("这个摄像头"))?;
+    let camera = list[index].clone();
+    let code = view.village.code.clone();
+    let now = crate::time::now();
+    let offers_live = camera.offers_live() && camera.status() != Status::Offline;
+    let live = (offers_live && room).then(|| {
+        let token = live::token(&state.keys, &code, camera.id, now + live::TOKEN_TTL);
+        format!("/tv/v/{code}/cameras/{}/live.m3u8?t={token}", camera.id)
+    });
+    let live_note = if offers_live && !room {
+        live::BUSY
+    } else if live.is_some() {
+        "实时画面约有十秒延迟。"
+    } else if !camera.privacy.is_empty() {
+        "这个摄像头设有隐私遮挡，只提供定时刷新的画面。"
+    } else {
+        ""
+    };
+    let neighbour = |i: usize| camera_href(&code, list[i].id);
+    let prev = (index > 0).then(|| neighbour(index - 1));
+    let next = (index + 1 < list.len()).then(|| neighbour(index + 1));
+    let mut frame = frame(&state, &view, &camera.name, format!("/tv/v/{code}/cameras"), banner).paged();
+    frame.title = format!("{} - 雪亮监控 - {}", camera.name, view.village.name);
+    let res = super::super::render(&CameraPage {
+        frame,
+        picture: camera.snapshot_at.map(|t| picture_url(&code, camera.id, "large", t)),
+        status: status_line(&state, &camera),
+        offline: camera.status() == Status::Offline,
+        age: camera
+            .snapshot_at
+            .map(|t| format!("画面拍摄于{}", cameras::age_in_words(t, now)))
+            .unwrap_or_else(|| "暂时没有画面".into()),
+        live,
+        live_note,
+        prev,
+        next,
+        position: index + 1,
+        count: list.len(),
+        camera,
+        refresh: REFRESH_SECONDS,
+    })?;
+    // Live tokens in the page last two hours: kept pages are renewed well before.
+    let until = view
+        .until
+        .min(next_change(&state, &list, now))
+        .min(now + chrono::Duration::minutes(10));
+    Ok(cacheable(res, until))
+}
+
+/// A camera's latest picture (`s=large` for its page, `s=small` for tiles).
+#[get("/tv/v/{village}/cameras/{id}/picture.jpg")]
+async fn picture(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    view: Village,
+    path: web::Path<(String, String)>,
+    query: web::Query<PictureQuery>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&path.1)?;
+    let size = match query.s.as_deref() {
+        Some("small") => Size::Small,
+        _ => Size::Large,
+    };
+    let village_id = view.village.id;
+    let stored = state
+        .db
+        .run(move |conn| {
+            cameras::public_of_village(conn, village_id, id)?;
+            cameras::snapshot(conn, id, size)
+        })
+        .await?;
+    let (taken, bytes) = stored.ok_or_else(|| AppError::not_found("这个画面"))?;
+    let etag = format!("\"p{}{}\"", taken.and_utc().timestamp(), if size == Size::Small { "s" } else { "l" });
+    if etag_matches(&req, &etag) {
+        return Ok(not_modified(&etag));
+    }
+    Ok(jpeg_response(bytes, &etag, &state))
+}
+
+#[get("/tv/v/{village}/cameras/{id}/live.m3u8")]
+async fn live_playlist(
+    state: web::Data<AppState>,
+    view: Village,
+    path: web::Path<(String, String)>,
+    query: web::Query<LiveQuery>,
+) -> AppResult<HttpResponse> {
+    let (camera, token) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
+    let live = state.cameras.live.clone();
+    let code = view.village.code.clone();
+    let list = web::block(move || live.playlist(&camera, &code, &token))
+        .await
+        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.apple.mpegurl")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(list))
+}
+
+#[get("/tv/v/{village}/cameras/{id}/live/{name}")]
+async fn live_segment(
+    state: web::Data<AppState>,
+    view: Village,
+    path: web::Path<(String, String, String)>,
+    query: web::Query<LiveQuery>,
+) -> AppResult<HttpResponse> {
+    let (camera, _) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
+    let live = state.cameras.live.clone();
+    let name = path.2.clone();
+    let bytes = web::block(move || live.segment(camera.id, &name))
+        .await
+        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type("video/mp2t")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+        .body(bytes))
+}
+
+/// A file of a proxied HLS source (its address sealed in the path).
+#[get("/tv/v/{village}/cameras/{id}/live/x/{sealed}")]
+async fn live_proxied(
+    state: web::Data<AppState>,
+    view: Village,
+    path: web::Path<(String, String, String)>,
+    query: web::Query<LiveQuery>,
+) -> AppResult<HttpResponse> {
+    let (camera, token) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
+    let live = state.cameras.live.clone();
+    let (code, sealed) = (view.village.code.clone(), path.2.clone());
+    let (bytes, content_type) = web::block(move || live.proxied(camera.id, &code, &token, &sealed))
+        .await
+        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(bytes))
+}
+
+/// The camera of a live address, once its token is checked.
+async fn live_camera(
+    state: &AppState,
+    view: &VillageView,
+    id: &str,
+    token: Option<&str>,
+) -> AppResult<(Camera, String)> {
+    let id = parse_id(id)?;
+    let token = token.unwrap_or("").to_string();
+    live::check_token(&state.keys, &view.village.code, id, &token, crate::time::now())?;
+    let village_id = view.village.id;
+    let camera = state
+        .db
+        .run(move |conn| cameras::public_of_village(conn, village_id, id))
+        .await?;
+    if !camera.offers_live() {
+        return Err(AppError::not_found("直播画面"));
+    }
+    Ok((camera, token))
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::not_found("这个摄像头"))
+}
+
+fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
+}
+
+fn not_modified(etag: &str) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, etag.to_string()))
+        .finish()
+}
+
+/// Pictures change with each grab; their addresses carry the grab time,
+/// so a box may keep one for the interval.
+fn jpeg_response(bytes: Vec<u8>, etag: &str, state: &AppState) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::ETAG, etag.to_string()))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.config.camera_interval_seconds),
+        ))
+        .body(bytes)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The wall before `{id}`: its address would match that pattern too.
+    cfg.service(wall_page)
+        .service(wall_picture)
+        .service(camera_page)
+        .service(picture)
+        .service(live_playlist)
+        .service(live_proxied)
+        .service(live_segment);
+}
