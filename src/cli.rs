@@ -195,6 +195,22 @@ fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
     if let Some(token) = &report.health.generated_token {
         println!("API token of health station gengjing-hs (shown once): {token}");
     }
+    let secret = crate::settings::session_secret(&mut conn, config.secret.as_deref())
+        .map_err(|e| e.to_string())?;
+    let keys = crate::crypto::Keys::derive(secret.as_bytes());
+    let ffmpeg = crate::cameras::grab::Ffmpeg::find(&config.ffmpeg, config.offset()?);
+    if ffmpeg.is_none() {
+        println!("ffmpeg not found: the demo cameras show no picture and its lectures do not play (Debian: apt-get install ffmpeg)");
+    }
+    let cams = crate::demo::cameras::load(&mut conn, &keys, ffmpeg.as_ref(), config.demo_token.as_deref())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "demo cameras: {} added; demo lectures: {} made",
+        cams.cameras_added, cams.lectures_added
+    );
+    if let Some(token) = &cams.generated_token {
+        println!("API token of the camera system 县雪亮工程平台 (shown once): {token}");
+    }
     if let Some(password) = report.generated_password {
         println!(
             "password of the demo users (admin, official, clerk, clerk2, auditor): {password}"

@@ -123,13 +123,14 @@ impl ArticleForm {
         }
         let (video_url, duration_seconds) = if is_video {
             let url = self.video_url.trim();
-            if !(url.starts_with("http://") || url.starts_with("https://"))
+            let portal = crate::lectures::stream_of(url).is_some();
+            if !(portal || url.starts_with("http://") || url.starts_with("https://"))
                 || url.len() > 500
                 || url.chars().any(|c| c.is_whitespace() || c.is_control())
             {
                 errors.add(
                     "video_url",
-                    "请填写视频地址（http:// 或 https:// 开头的 m3u8 或 mp4 地址）",
+                    "请填写视频地址（http:// 或 https:// 开头的 m3u8 或 mp4 地址，或上传视频后得到的本站地址）",
                 );
             }
             let duration = match parse_duration(self.duration.trim()) {

@@ -173,7 +173,18 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, keys: &Keys, form: &CameraForm) -> AppResult<Camera> {
-    let c = check(conn, form, None)?;
+    create_from(conn, actor, keys, form, None)
+}
+
+/// Same, starting from a source set elsewhere (the demo's test picture).
+pub fn create_from(
+    conn: &mut DbConn,
+    actor: &Actor,
+    keys: &Keys,
+    form: &CameraForm,
+    base: Option<Source>,
+) -> AppResult<Camera> {
+    let c = check(conn, form, base)?;
     actor.require(Action::ManageCameras, &places::scope(conn, &c.village)?)?;
     db::write(conn, |conn| {
         let now = crate::time::now();

@@ -11,7 +11,7 @@ use super::picture::{self, SMALL};
 
 /// Cameras on one wall.
 pub const MAX: usize = 9;
-/// The wall as its page shows it (3 x 3 cells of the small size).
+/// The wall as its page shows it (up to 3 x 3 cells of the small size).
 pub const SIZE: (u32, u32) = (SMALL.0 * 3, SMALL.1 * 3);
 
 /// One cell: the camera's name, its small picture, whether it is offline.
@@ -24,7 +24,6 @@ pub struct Cell<'a> {
 const BACKGROUND: Rgb<u8> = Rgb([24, 28, 36]);
 const CAPTION: Rgb<u8> = Rgb([16, 18, 24]);
 const TEXT: Rgb<u8> = Rgb([238, 238, 230]);
-const CAPTION_HEIGHT: u32 = 28;
 
 fn font() -> Option<&'static FontVec> {
     static FONT: OnceLock<Option<FontVec>> = OnceLock::new();
@@ -36,12 +35,28 @@ fn font() -> Option<&'static FontVec> {
     .as_ref()
 }
 
-/// The wall at `size` (the page's, or a tile's), as baseline JPEG.
+/// How the cells are laid out for `n` cameras: columns, rows, and the
+/// caption's font size (a wall of four reads from a sofa better than nine).
+fn grid(n: usize) -> (u32, u32, f32) {
+    match n {
+        0 | 1 => (1, 1, 34.0),
+        2..=4 => (2, 2, 28.0),
+        _ => (3, n.div_ceil(3).min(3) as u32, 24.0),
+    }
+}
+
+/// The wall at `size` (the page's, or a tile's), as baseline JPEG. Cells
+/// keep 16:9 and the grid sits in the middle.
 pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure> {
-    let (cw, ch) = SMALL;
+    let cells = &cells[..cells.len().min(MAX)];
+    let (cols, rows, font_px) = grid(cells.len());
+    let cw = SIZE.0 / cols;
+    let ch = cw * 9 / 16;
+    let top = SIZE.1.saturating_sub(ch * rows) / 2;
+    let caption = (font_px as u32) + 10;
     let mut wall = RgbImage::from_pixel(SIZE.0, SIZE.1, BACKGROUND);
-    for (i, cell) in cells.iter().take(MAX).enumerate() {
-        let (x, y) = ((i as u32 % 3) * cw, (i as u32 / 3) * ch);
+    for (i, cell) in cells.iter().enumerate() {
+        let (x, y) = ((i as u32 % cols) * cw, top + (i as u32 / cols) * ch);
         let decoded = cell
             .picture
             .and_then(|bytes| image::load_from_memory(bytes).ok())
@@ -59,26 +74,30 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
             }
             imageops::replace(&mut wall, &pic, i64::from(x), i64::from(y));
         }
-        // A thin dark frame between cells.
+        // A dark frame between cells, and the caption strip.
         for px in x..x + cw {
-            wall.put_pixel(px, y, BACKGROUND);
-            wall.put_pixel(px, y + ch - 1, BACKGROUND);
+            for d in 0..2 {
+                wall.put_pixel(px, y + d, BACKGROUND);
+                wall.put_pixel(px, y + ch - 1 - d, BACKGROUND);
+            }
         }
         for py in y..y + ch {
-            wall.put_pixel(x, py, BACKGROUND);
-            wall.put_pixel(x + cw - 1, py, BACKGROUND);
+            for d in 0..2 {
+                wall.put_pixel(x + d, py, BACKGROUND);
+                wall.put_pixel(x + cw - 1 - d, py, BACKGROUND);
+            }
         }
-        for py in y + ch - CAPTION_HEIGHT..y + ch - 1 {
-            for px in x + 1..x + cw - 1 {
+        for py in y + ch - caption..y + ch - 2 {
+            for px in x + 2..x + cw - 2 {
                 wall.put_pixel(px, py, CAPTION);
             }
         }
-        let label = match (cell.offline, decoded_missing(cell)) {
+        let label = match (cell.offline, cell.picture.is_none()) {
             (true, _) => format!("{}（离线）", cell.name),
             (false, true) => format!("{}（暂无画面）", cell.name),
             _ => cell.name.to_string(),
         };
-        draw_text(&mut wall, &label, x + 8, y + ch - CAPTION_HEIGHT + 3, 20.0, cw - 16);
+        draw_text(&mut wall, &label, x + 10, y + ch - caption + 3, font_px, cw - 20);
     }
     let out = if size == SIZE {
         wall
@@ -86,10 +105,6 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
         imageops::resize(&wall, size.0, size.1, imageops::FilterType::Triangle)
     };
     picture::jpeg(&out)
-}
-
-fn decoded_missing(cell: &Cell<'_>) -> bool {
-    cell.picture.is_none()
 }
 
 /// Draws `text` from (x, y) at `px` pixels, clipped to `max_width`. Without
@@ -131,7 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn walls_hold_nine_cells_at_the_asked_size() {
+    fn walls_hold_up_to_nine_cells_at_the_asked_size() {
         let img = RgbImage::from_pixel(SMALL.0, SMALL.1, Rgb([200, 40, 40]));
         let pic = picture::jpeg(&img).unwrap();
         let cells: Vec<Cell<'_>> = (0..12)
@@ -144,15 +159,20 @@ mod tests {
         let wall = compose(&cells, SIZE).unwrap();
         let decoded = image::load_from_memory(&wall).unwrap().to_rgb8();
         assert_eq!(decoded.dimensions(), SIZE);
-        // Cell 0 is red, cell 1 has no picture (background), cell 2 is offline (grey).
+        // Nine cells of 224x126: cell 0 red, cell 1 no picture, cell 2 offline (grey).
         let c0 = decoded.get_pixel(112, 40);
         assert!(c0.0[0] > 150 && c0.0[1] < 90, "{c0:?}");
         let c1 = decoded.get_pixel(224 + 112, 40);
         assert!(c1.0[0] < 60, "{c1:?}");
         let c2 = decoded.get_pixel(448 + 112, 40);
         assert!(c2.0[0].abs_diff(c2.0[1]) < 12, "{c2:?}");
-        let tile = compose(&cells, (224, 126)).unwrap();
+        let tile = compose(&cells, SMALL).unwrap();
         let tile = image::load_from_memory(&tile).unwrap();
-        assert_eq!((tile.width(), tile.height()), (224, 126));
+        assert_eq!((tile.width(), tile.height()), SMALL);
+        // Three cameras: a 2x2 grid of 336x189 cells.
+        let three = compose(&cells[..3], SIZE).unwrap();
+        let three = image::load_from_memory(&three).unwrap().to_rgb8();
+        let big = three.get_pixel(168, 60);
+        assert!(big.0[0] > 150 && big.0[1] < 90, "{big:?}");
     }
 }

@@ -211,7 +211,7 @@ fn items() -> Vec<Item> {
             Fate::Rejected("村务公开需把收支明细写在正文里，电视上看不到附件。"),
         ),
         Item {
-            video: Some(("https://media.dongying.example.cn/nongji/cattle-winter.mp4", "15:00")),
+            video: Some(("/media/video/demo-1/index.m3u8", "0:20")),
             ..item(
                 "videos",
                 "农技课堂：冬季肉牛防寒饲养",
@@ -220,7 +220,7 @@ fn items() -> Vec<Item> {
             )
         },
         Item {
-            video: Some(("https://media.dongying.example.cn/nongji/fruit-pruning.m3u8", "22:15")),
+            video: Some(("/media/video/demo-2/index.m3u8", "0:20")),
             ..item(
                 "videos",
                 "农技课堂：果树冬季修剪",
@@ -238,7 +238,7 @@ fn items() -> Vec<Item> {
             )
         },
         Item {
-            video: Some(("https://media.dongying.example.cn/nongji/wheat-sowing.m3u8", "18:40")),
+            video: Some(("/media/video/demo-4/index.m3u8", "0:20")),
             ..item(
                 "videos",
                 "农技课堂：小麦宽幅精播技术",
@@ -247,7 +247,7 @@ fn items() -> Vec<Item> {
             )
         },
         Item {
-            video: Some(("https://media.dongying.example.cn/nongji/winter-greenhouse.mp4", "25:10")),
+            video: Some(("/media/video/demo-5/index.m3u8", "0:20")),
             ..item(
                 "videos",
                 "农技课堂：冬季大棚蔬菜管理",

@@ -2,6 +2,7 @@
 //! Anything already present (by code, username or STB id) is left as it is.
 
 mod articles;
+pub mod cameras;
 pub mod county;
 pub mod health;
 

@@ -56,3 +56,23 @@ pub async fn serve(
         .content_type(stored.content_type)
         .body(stored.data))
 }
+
+/// A lecture's HLS files (`lectures`): the playlist and its segments never
+/// change once made, so boxes may keep them.
+#[get("/media/video/{stream}/{name}")]
+pub async fn video(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (stream, name) = path.into_inner();
+    let content_type = crate::lectures::content_type(&name);
+    let data = state
+        .db
+        .run(move |c| crate::lectures::file(c, &stream, &name))
+        .await?
+        .ok_or_else(|| AppError::not_found("这个视频"))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .content_type(content_type)
+        .body(data))
+}

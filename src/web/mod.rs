@@ -151,6 +151,7 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::serve)
         .service(media::serve)
+        .service(media::video)
         .configure(api::routes)
         .configure(tv::routes)
         .configure(admin::routes);

@@ -4,6 +4,7 @@
 mod alerts;
 mod articles;
 mod audit;
+mod cameras;
 mod health;
 mod households;
 mod media;
@@ -72,6 +73,9 @@ impl Layout {
         }
         if may_anywhere(me, Action::ViewHealthStats) {
             nav.push(("/admin/health/stats", "健康统计"));
+        }
+        if cameras::may_view(&me.actor) {
+            nav.push(("/admin/cameras", "雪亮监控"));
         }
         if role == Role::Admin {
             nav.push(("/admin/users", "用户管理"));
@@ -251,6 +255,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(places::routes)
         .configure(households::routes)
         .configure(health::routes)
+        .configure(cameras::routes)
         .configure(media::routes)
         .configure(users::routes)
         .configure(audit::routes);

@@ -249,7 +249,7 @@ async fn wall_picture(
             let list = cameras::of_village(conn, village_id, true)?;
             let mut pictures = Vec::new();
             for c in list.iter().take(wall::MAX) {
-                pictures.push(cameras::snapshot(conn, c.id, Size::Small)?.map(|(_, b)| b));
+                pictures.push(cameras::snapshot(conn, c.id, Size::Large)?.map(|(_, b)| b));
             }
             Ok((list, pictures))
         })
