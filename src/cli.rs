@@ -202,8 +202,13 @@ fn load_demo(db: &Database, config: &Config) -> Result<(), String> {
     if ffmpeg.is_none() {
         println!("ffmpeg not found: the demo cameras show no picture and its lectures do not play (Debian: apt-get install ffmpeg)");
     }
-    let cams = crate::demo::cameras::load(&mut conn, &keys, ffmpeg.as_ref(), config.demo_token.as_deref())
-        .map_err(|e| e.to_string())?;
+    let cams = crate::demo::cameras::load(
+        &mut conn,
+        &keys,
+        ffmpeg.as_ref(),
+        config.demo_token.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     println!(
         "demo cameras: {} added; demo lectures: {} made",
         cams.cameras_added, cams.lectures_added

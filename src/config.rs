@@ -246,9 +246,17 @@ impl Config {
         if let Some(v) = text("PORTAL_FFMPEG") {
             c.ffmpeg = v;
         }
-        parse_env(&text, "PORTAL_CAMERA_INTERVAL_SECONDS", &mut c.camera_interval_seconds)?;
+        parse_env(
+            &text,
+            "PORTAL_CAMERA_INTERVAL_SECONDS",
+            &mut c.camera_interval_seconds,
+        )?;
         parse_env(&text, "PORTAL_CAMERA_MAX_LIVE", &mut c.camera_max_live)?;
-        parse_env(&text, "PORTAL_CAMERA_LIVE_IDLE_SECONDS", &mut c.camera_live_idle_seconds)?;
+        parse_env(
+            &text,
+            "PORTAL_CAMERA_LIVE_IDLE_SECONDS",
+            &mut c.camera_live_idle_seconds,
+        )?;
         parse_env(&text, "PORTAL_CAMERA_WORKER", &mut c.camera_worker)?;
         parse_env(&text, "PORTAL_MAX_VIDEO_BYTES", &mut c.max_video_bytes)?;
         for key in crate::health::Thresholds::KEYS {

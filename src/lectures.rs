@@ -133,18 +133,48 @@ pub fn make_demo(ffmpeg: &Ffmpeg, title: &str, seconds: u32, dir: &Path) -> Resu
         ));
     }
     let mut cmd = ffmpeg.command();
-    cmd.args(["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
-        .args(["-t", &seconds.to_string()])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p", "-g", "50",
-            "-b:v", "300k", "-c:a", "aac", "-b:a", "64k",
-        ]);
+    cmd.args([
+        "-f",
+        "lavfi",
+        "-i",
+        &video,
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+    ])
+    .args(["-t", &seconds.to_string()])
+    .args([
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-profile:v",
+        "main",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "50",
+        "-b:v",
+        "300k",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+    ]);
     hls_output(&mut cmd, dir);
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| e.to_string())?;
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!(
             "ffmpeg: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
         ));
     }
     Ok(())
@@ -216,7 +246,9 @@ pub fn start_job(
     actor.require(Action::EditContent, &scope)?;
     let Some(ffmpeg) = ffmpeg else {
         let _ = std::fs::remove_file(&input);
-        return Err(AppError::Unavailable("服务器没有安装 ffmpeg，暂时不能转换视频".into()));
+        return Err(AppError::Unavailable(
+            "服务器没有安装 ffmpeg，暂时不能转换视频".into(),
+        ));
     };
     let user_id = actor.user_id.ok_or_else(AppError::forbidden)?;
     let stream = format!("up-{}", crate::crypto::random_hex(8));
@@ -277,7 +309,10 @@ fn set_job(
 ) -> AppResult<()> {
     let mut conn = db.get()?;
     diesel::update(video_jobs::table.find(id))
-        .set((video_jobs::state.eq(state), video_jobs::updated_at.eq(crate::time::now())))
+        .set((
+            video_jobs::state.eq(state),
+            video_jobs::updated_at.eq(crate::time::now()),
+        ))
         .execute(&mut conn)?;
     if let Some(p) = progress {
         diesel::update(video_jobs::table.find(id))
@@ -302,17 +337,40 @@ fn set_job(
 fn convert(db: &Database, ffmpeg: &Ffmpeg, id: i64, input: &Path) -> Result<(), String> {
     let seconds = probe_seconds(ffmpeg, input).ok_or("文件不是能读取的视频（请上传 MP4）")?;
     let h264 = probe_video_codec(ffmpeg, input).as_deref() == Some("h264");
-    set_job(db, id, "running", Some(0), None, Some(seconds.round() as i32)).map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!("village-portal-video-{id}-{}", crate::crypto::random_hex(4)));
+    set_job(
+        db,
+        id,
+        "running",
+        Some(0),
+        None,
+        Some(seconds.round() as i32),
+    )
+    .map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!(
+        "village-portal-video-{id}-{}",
+        crate::crypto::random_hex(4)
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let mut cmd = ffmpeg.command();
-    cmd.arg("-i").arg(input).args(["-map", "0:v:0", "-map", "0:a:0?"]);
+    cmd.arg("-i")
+        .arg(input)
+        .args(["-map", "0:v:0", "-map", "0:a:0?"]);
     if h264 {
         cmd.args(["-c:v", "copy", "-bsf:v", "h264_mp4toannexb"]);
     } else {
-        cmd.args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]);
+        cmd.args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ]);
     }
-    cmd.args(["-c:a", "aac", "-b:a", "96k", "-progress", "pipe:1", "-nostats"]);
+    cmd.args([
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+    ]);
     hls_output(&mut cmd, &dir);
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| e.to_string())?;
@@ -320,7 +378,10 @@ fn convert(db: &Database, ffmpeg: &Ffmpeg, id: i64, input: &Path) -> Result<(), 
         let mut last = -1;
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             // `out_time_us=12345678`: how far the output has got.
-            if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok()) {
+            if let Some(us) = line
+                .strip_prefix("out_time_us=")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+            {
                 let pct = ((us / 1e6) / seconds.max(0.1) * 100.0).clamp(0.0, 99.0) as i32;
                 if pct != last {
                     last = pct;
@@ -344,21 +405,37 @@ fn convert(db: &Database, ffmpeg: &Ffmpeg, id: i64, input: &Path) -> Result<(), 
 
 fn probe(ffmpeg: &Ffmpeg, input: &Path, entries: &str, stream: Option<&str>) -> Option<String> {
     let probe = ffmpeg.path.with_file_name("ffprobe");
-    let program = if probe.is_absolute() { probe } else { PathBuf::from("ffprobe") };
+    let program = if probe.is_absolute() {
+        probe
+    } else {
+        PathBuf::from("ffprobe")
+    };
     let mut cmd = std::process::Command::new(program);
     cmd.args(["-v", "error"]);
     if let Some(s) = stream {
         cmd.args(["-select_streams", s]);
     }
     let out = cmd
-        .args(["-show_entries", entries, "-of", "default=noprint_wrappers=1:nokey=1"])
+        .args([
+            "-show_entries",
+            entries,
+            "-of",
+            "default=noprint_wrappers=1:nokey=1",
+        ])
         .arg(input)
         .stdin(Stdio::null())
         .output()
         .ok()?;
     out.status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim().to_string())
+        .then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
         .filter(|s| !s.is_empty())
 }
 

@@ -65,7 +65,12 @@ pub struct Cameras {
 }
 
 impl Cameras {
-    fn new(config: &Config, db: &Database, keys: &Arc<crypto::Keys>, offset: FixedOffset) -> Cameras {
+    fn new(
+        config: &Config,
+        db: &Database,
+        keys: &Arc<crypto::Keys>,
+        offset: FixedOffset,
+    ) -> Cameras {
         let ffmpeg = cameras::grab::Ffmpeg::find(&config.ffmpeg, offset);
         let holder = crypto::random_hex(6);
         let grabber = cameras::worker::Grabber {

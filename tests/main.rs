@@ -9,6 +9,7 @@ mod alerts;
 mod articles;
 mod auth;
 mod browser;
+mod cameras;
 mod cli;
 mod database;
 mod demo_scale;

@@ -80,7 +80,11 @@ impl Ffmpeg {
         // POSIX TZ counts west of Greenwich: +08:00 is "UTC-08:00".
         let east = offset.local_minus_utc();
         let sign = if east >= 0 { '-' } else { '+' };
-        let tz = format!("UTC{sign}{:02}:{:02}", east.abs() / 3600, east.abs() % 3600 / 60);
+        let tz = format!(
+            "UTC{sign}{:02}:{:02}",
+            east.abs() / 3600,
+            east.abs() % 3600 / 60
+        );
         ok.then(|| Ffmpeg {
             path: PathBuf::from(program),
             tz: Some(tz),
@@ -176,7 +180,16 @@ fn frame(ffmpeg: &Ffmpeg, input: &[String], source: &Source) -> Result<Vec<u8>, 
     cmd.args(["-skip_frame", "nokey"])
         .args(input)
         .args([
-            "-frames:v", "1", "-an", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "3", "pipe:1",
+            "-frames:v",
+            "1",
+            "-an",
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "3",
+            "pipe:1",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -298,7 +311,9 @@ fn http_jpeg(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ve
         .take(MAX_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock {
+            if e.kind() == std::io::ErrorKind::TimedOut
+                || e.kind() == std::io::ErrorKind::WouldBlock
+            {
                 Failure::Timeout
             } else {
                 Failure::NoPicture
@@ -311,8 +326,17 @@ fn http_jpeg(url: &str, user: Option<&str>, password: Option<&str>) -> Result<Ve
 }
 
 /// The `Authorization` header answering the camera's challenge.
-fn authorization(url: &str, challenge: &str, user: &str, password: &str) -> Result<String, Failure> {
-    if challenge.trim_start().to_ascii_lowercase().starts_with("digest") {
+fn authorization(
+    url: &str,
+    challenge: &str,
+    user: &str,
+    password: &str,
+) -> Result<String, Failure> {
+    if challenge
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("digest")
+    {
         let path = url
             .split_once("://")
             .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
@@ -340,7 +364,9 @@ fn http_failure(e: ureq::Error) -> Failure {
                 ureq::ErrorKind::ConnectionFailed if text.contains("refused") => Failure::Refused,
                 ureq::ErrorKind::ConnectionFailed if text.contains("timed out") => Failure::Timeout,
                 ureq::ErrorKind::ConnectionFailed => Failure::Unreachable,
-                ureq::ErrorKind::Io if text.contains("timed out") || text.contains("would block") => {
+                ureq::ErrorKind::Io
+                    if text.contains("timed out") || text.contains("would block") =>
+                {
                     Failure::Timeout
                 }
                 ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => Failure::NotFound,
@@ -361,11 +387,23 @@ mod tests {
             c("rtsp://u:p@h/cam: Server returned 401 Unauthorized (authorization failed)"),
             Failure::AuthFailed
         );
-        assert_eq!(c("Connection to tcp://127.0.0.1:1 failed: Connection refused"), Failure::Refused);
+        assert_eq!(
+            c("Connection to tcp://127.0.0.1:1 failed: Connection refused"),
+            Failure::Refused
+        );
         assert_eq!(c("Connection timed out"), Failure::Timeout);
-        assert_eq!(c("method DESCRIBE failed: 404 Not Found"), Failure::NotFound);
-        assert_eq!(c("Failed to resolve hostname x: Name or service not known"), Failure::UnknownHost);
-        assert_eq!(c("Invalid data found when processing input"), Failure::NoPicture);
+        assert_eq!(
+            c("method DESCRIBE failed: 404 Not Found"),
+            Failure::NotFound
+        );
+        assert_eq!(
+            c("Failed to resolve hostname x: Name or service not known"),
+            Failure::UnknownHost
+        );
+        assert_eq!(
+            c("Invalid data found when processing input"),
+            Failure::NoPicture
+        );
         assert!(!Failure::AuthFailed.reason().is_empty());
     }
 
@@ -380,6 +418,8 @@ mod tests {
             "pw",
         )
         .unwrap();
-        assert!(d.starts_with("Digest ") && d.contains("uri=\"/ISAPI/Streaming/channels/101/picture\""));
+        assert!(
+            d.starts_with("Digest ") && d.contains("uri=\"/ISAPI/Streaming/channels/101/picture\"")
+        );
     }
 }

@@ -51,7 +51,10 @@ pub const BUSY: &str = "现在看直播的人较多，先为您显示定时刷�
 /// A signed live token: `expiry.signature`.
 pub fn token(keys: &Keys, village: &str, camera_id: i64, expires: NaiveDateTime) -> String {
     let exp = expires.and_utc().timestamp();
-    format!("{exp}.{}", keys.sign(&format!("live|{village}|{camera_id}|{exp}")))
+    format!(
+        "{exp}.{}",
+        keys.sign(&format!("live|{village}|{camera_id}|{exp}"))
+    )
 }
 
 /// Checks a live token for this village and camera at `now`.
@@ -120,28 +123,39 @@ impl Live {
 
     /// The playlist for a box, starting the stream when nobody watches yet.
     /// Blocking: call it on a blocking thread.
-    pub fn playlist(self: &Arc<Self>, camera: &Camera, village: &str, token: &str) -> AppResult<String> {
-        let mut conn = self.db.get()?;
+    pub fn playlist(
+        self: &Arc<Self>,
+        camera: &Camera,
+        village: &str,
+        token: &str,
+    ) -> AppResult<String> {
         if camera.has_kind("hls") && !camera.has_kind("rtsp") {
-            let source = self.source(&mut conn, camera.id)?;
+            let source = self.source(&mut *self.db.get()?, camera.id)?;
             let upstream = source.hls.ok_or_else(|| AppError::not_found("直播画面"))?;
             return self.proxy_playlist(&upstream, camera.id, village, token);
         }
-        self.seen(&mut conn, camera.id)?;
+        self.seen(&mut *self.db.get()?, camera.id)?;
         let started = Instant::now();
         let mut tried_start = false;
         loop {
-            if let Some(list) = stored_playlist(&mut conn, camera.id)? {
-                if !list.is_empty() {
-                    return Ok(rewrite_local(&list, village, camera.id, token));
+            // A connection per look, never held while waiting: many boxes
+            // may wait at once, and the stream's holder needs one too.
+            {
+                let mut conn = self.db.get()?;
+                if let Some(list) = stored_playlist(&mut conn, camera.id)? {
+                    if !list.is_empty() {
+                        return Ok(rewrite_local(&list, village, camera.id, token));
+                    }
+                }
+                if !tried_start {
+                    tried_start = true;
+                    self.start(&mut conn, camera)?;
                 }
             }
-            if !tried_start {
-                tried_start = true;
-                self.start(&mut conn, camera)?;
-            }
             if started.elapsed() > START_WAIT {
-                return Err(AppError::Unavailable("直播画面还没有准备好，请稍后再试".into()));
+                return Err(AppError::Unavailable(
+                    "直播画面还没有准备好，请稍后再试".into(),
+                ));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -164,14 +178,18 @@ impl Live {
 
     fn source(&self, conn: &mut DbConn, camera_id: i64) -> AppResult<Source> {
         let sealed = super::sealed_source(conn, camera_id)?;
-        Source::open(&self.keys, &sealed).ok_or_else(|| AppError::Unavailable("直播画面暂时无法打开".into()))
+        Source::open(&self.keys, &sealed)
+            .ok_or_else(|| AppError::Unavailable("直播画面暂时无法打开".into()))
     }
 
     /// Notes that a box watches (at most every 2 s per camera and instance).
     fn seen(&self, conn: &mut DbConn, camera_id: i64) -> AppResult<()> {
         {
             let mut viewed = self.viewed.lock().unwrap_or_else(|e| e.into_inner());
-            if viewed.get(&camera_id).is_some_and(|t| t.elapsed() < RENEW_EVERY) {
+            if viewed
+                .get(&camera_id)
+                .is_some_and(|t| t.elapsed() < RENEW_EVERY)
+            {
                 return Ok(());
             }
             viewed.insert(camera_id, Instant::now());
@@ -194,7 +212,9 @@ impl Live {
             return Err(AppError::Unavailable(BUSY.into()));
         }
         let Some(ffmpeg) = self.ffmpeg.clone() else {
-            return Err(AppError::Unavailable("服务器没有安装 ffmpeg，暂时不能看直播".into()));
+            return Err(AppError::Unavailable(
+                "服务器没有安装 ffmpeg，暂时不能看直播".into(),
+            ));
         };
         if !worker::claim(conn, camera.id, LIVE, &self.holder, now + LEASE, false, now)? {
             return Ok(());
@@ -245,7 +265,13 @@ impl Live {
         result
     }
 
-    fn copy_loop(&self, child: &mut Child, camera_id: i64, dir: &Path, source: &Source) -> AppResult<()> {
+    fn copy_loop(
+        &self,
+        child: &mut Child,
+        camera_id: i64,
+        dir: &Path,
+        source: &Source,
+    ) -> AppResult<()> {
         let mut conn = self.db.get()?;
         let mut uploaded: HashSet<String> = HashSet::new();
         let mut order: Vec<String> = Vec::new();
@@ -282,14 +308,23 @@ impl Live {
                     .execute(&mut conn)?;
                 while order.len() > KEEP_SEGMENTS {
                     let old = order.remove(0);
-                    diesel::delete(camera_segments::table.find((camera_id, &old))).execute(&mut conn)?;
+                    diesel::delete(camera_segments::table.find((camera_id, &old)))
+                        .execute(&mut conn)?;
                 }
                 last_playlist = playlist;
             }
             if renewed.elapsed() >= RENEW_EVERY {
                 renewed = Instant::now();
                 let now = crate::time::now();
-                if !worker::claim(&mut conn, camera_id, LIVE, &self.holder, now + LEASE, true, now)? {
+                if !worker::claim(
+                    &mut conn,
+                    camera_id,
+                    LIVE,
+                    &self.holder,
+                    now + LEASE,
+                    true,
+                    now,
+                )? {
                     return Ok(());
                 }
                 let viewed: Option<NaiveDateTime> = camera_live::table
@@ -317,26 +352,45 @@ impl Live {
             diesel::delete(camera_segments::table.filter(camera_segments::camera_id.eq(camera_id)))
                 .execute(conn)?;
             diesel::delete(camera_live::table.find(camera_id)).execute(conn)?;
-            worker::release(conn, camera_id, LIVE, &self.holder, now - chrono::Duration::seconds(1))
+            worker::release(
+                conn,
+                camera_id,
+                LIVE,
+                &self.holder,
+                now - chrono::Duration::seconds(1),
+            )
         });
     }
 
     /// The upstream playlist, rewritten so every address in it is the portal's.
-    fn proxy_playlist(&self, upstream: &str, camera_id: i64, village: &str, token: &str) -> AppResult<String> {
+    fn proxy_playlist(
+        &self,
+        upstream: &str,
+        camera_id: i64,
+        village: &str,
+        token: &str,
+    ) -> AppResult<String> {
         let text = fetch(upstream, 1024 * 1024)?;
         let text = String::from_utf8(text).map_err(|_| unavailable())?;
         if !text.trim_start().starts_with("#EXTM3U") {
             return Err(unavailable());
         }
         Ok(rewrite_remote(&text, upstream, |absolute| {
-            let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.keys.seal(absolute.as_bytes()));
+            let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(self.keys.seal(absolute.as_bytes()));
             format!("/tv/v/{village}/cameras/{camera_id}/live/x/{sealed}?t={token}")
         }))
     }
 
     /// A file behind a proxied playlist: a variant playlist (rewritten in
     /// turn) or a segment. Returns the bytes and their content type.
-    pub fn proxied(&self, camera_id: i64, village: &str, token: &str, sealed: &str) -> AppResult<(Vec<u8>, &'static str)> {
+    pub fn proxied(
+        &self,
+        camera_id: i64,
+        village: &str,
+        token: &str,
+        sealed: &str,
+    ) -> AppResult<(Vec<u8>, &'static str)> {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(sealed)
             .map_err(|_| AppError::not_found("直播画面"))?;
@@ -345,7 +399,11 @@ impl Live {
             .open(&raw)
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| AppError::not_found("直播画面"))?;
-        let path = url.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+        let path = url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if path.ends_with(".m3u8") {
             let list = self.proxy_playlist(&url, camera_id, village, token)?;
             return Ok((list.into_bytes(), "application/vnd.apple.mpegurl"));
@@ -407,10 +465,20 @@ fn is_segment_name(name: &str) -> bool {
 fn spawn_hls(ffmpeg: &Ffmpeg, source: &Source, dir: &Path) -> AppResult<Child> {
     let mut cmd = ffmpeg.command();
     if let Some(url) = &source.rtsp {
-        cmd.args(grab::rtsp_input(url)).args(["-map", "0:v:0", "-c:v", "copy"]);
+        cmd.args(grab::rtsp_input(url))
+            .args(["-map", "0:v:0", "-c:v", "copy"]);
     } else if source.test_picture {
         cmd.args(grab::test_input(true)).args([
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
         ]);
     } else {
         return Err(AppError::not_found("直播画面"));
@@ -438,7 +506,8 @@ fn spawn_hls(ffmpeg: &Ffmpeg, source: &Source, dir: &Path) -> AppResult<Child> {
     } else {
         cmd.stderr(Stdio::null());
     }
-    cmd.spawn().map_err(|_| AppError::Unavailable("服务器没有安装 ffmpeg，暂时不能看直播".into()))
+    cmd.spawn()
+        .map_err(|_| AppError::Unavailable("服务器没有安装 ffmpeg，暂时不能看直播".into()))
 }
 
 /// Tool output with every secret of the source replaced.
@@ -455,7 +524,9 @@ fn rewrite_local(list: &str, village: &str, camera_id: i64, token: &str) -> Stri
     let mut out = String::with_capacity(list.len() + 512);
     for line in list.lines() {
         if is_segment_name(line) {
-            out.push_str(&format!("/tv/v/{village}/cameras/{camera_id}/live/{line}?t={token}"));
+            out.push_str(&format!(
+                "/tv/v/{village}/cameras/{camera_id}/live/{line}?t={token}"
+            ));
         } else {
             out.push_str(line);
         }
@@ -522,7 +593,9 @@ mod tests {
     }
 
     fn at(ts: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(ts, 0).map(|d| d.naive_utc()).unwrap_or_default()
+        chrono::DateTime::from_timestamp(ts, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -530,11 +603,23 @@ mod tests {
         let k = keys();
         let t = token(&k, "gengjing", 3, at(2_000));
         assert!(check_token(&k, "gengjing", 3, &t, at(1_000)).is_ok());
-        assert!(check_token(&k, "gengjing", 3, &t, at(2_001)).is_err(), "expired");
-        assert!(check_token(&k, "chenzhuang", 3, &t, at(1_000)).is_err(), "other village");
-        assert!(check_token(&k, "gengjing", 4, &t, at(1_000)).is_err(), "other camera");
+        assert!(
+            check_token(&k, "gengjing", 3, &t, at(2_001)).is_err(),
+            "expired"
+        );
+        assert!(
+            check_token(&k, "chenzhuang", 3, &t, at(1_000)).is_err(),
+            "other village"
+        );
+        assert!(
+            check_token(&k, "gengjing", 4, &t, at(1_000)).is_err(),
+            "other camera"
+        );
         let forged = format!("9999999999.{}", t.split_once('.').map_or("", |(_, s)| s));
-        assert!(check_token(&k, "gengjing", 3, &forged, at(1_000)).is_err(), "longer life");
+        assert!(
+            check_token(&k, "gengjing", 3, &forged, at(1_000)).is_err(),
+            "longer life"
+        );
         assert!(check_token(&k, "gengjing", 3, "garbage", at(1_000)).is_err());
     }
 
@@ -552,7 +637,11 @@ mod tests {
     #[test]
     fn remote_playlists_hide_the_upstream() {
         let list = "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2,\nsegment-1.ts\n#EXTINF:2,\n/abs/seg-2.ts\nhttp://other/seg-3.ts\n";
-        let out = rewrite_remote(list, "http://zlm.local:8080/live/cam1/hls.m3u8?secret=s", |u| format!("P[{u}]"));
+        let out = rewrite_remote(
+            list,
+            "http://zlm.local:8080/live/cam1/hls.m3u8?secret=s",
+            |u| format!("P[{u}]"),
+        );
         assert!(out.contains("URI=\"P[http://zlm.local:8080/live/cam1/init.mp4]\""));
         assert!(out.contains("P[http://zlm.local:8080/live/cam1/segment-1.ts]"));
         assert!(out.contains("P[http://zlm.local:8080/abs/seg-2.ts]"));

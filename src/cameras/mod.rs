@@ -209,7 +209,11 @@ pub enum Size {
 }
 
 /// The latest picture (JPEG bytes) and when it was taken.
-pub fn snapshot(conn: &mut DbConn, id: i64, size: Size) -> AppResult<Option<(NaiveDateTime, Vec<u8>)>> {
+pub fn snapshot(
+    conn: &mut DbConn,
+    id: i64,
+    size: Size,
+) -> AppResult<Option<(NaiveDateTime, Vec<u8>)>> {
     let q = camera_snapshots::table.find(id);
     let row = match size {
         Size::Large => q

@@ -29,6 +29,16 @@ pub fn process(bytes: &[u8], areas: &[Area]) -> Result<Pictures, Failure> {
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
         return Err(Failure::NotAPicture);
     }
+    // The header alone says how large it claims to be: refuse before decoding.
+    let (w, h) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| Failure::NotAPicture)?;
+    if u64::from(w) * u64::from(h) > crate::media::MAX_PIXELS
+        || w > crate::media::MAX_SIDE
+        || h > crate::media::MAX_SIDE
+    {
+        return Err(Failure::TooLarge);
+    }
     let picture = crate::media::decode(bytes, format).map_err(|e| match e {
         crate::error::AppError::BadRequest(m) if m.contains("太大") => Failure::TooLarge,
         _ => Failure::NotAPicture,
@@ -78,7 +88,12 @@ mod tests {
     #[test]
     fn pictures_come_out_at_tv_sizes_masked() {
         let bytes = sample(1920, 1080);
-        let areas = [Area { x: 0, y: 0, w: 50, h: 100 }];
+        let areas = [Area {
+            x: 0,
+            y: 0,
+            w: 50,
+            h: 100,
+        }];
         let out = process(&bytes, &areas).unwrap();
         let large = image::load_from_memory(&out.large).unwrap().to_rgb8();
         assert_eq!(large.dimensions(), LARGE);
@@ -86,7 +101,10 @@ mod tests {
         assert_eq!(small.dimensions(), SMALL);
         // The left half is the mask grey, the right half still the picture.
         let left = large.get_pixel(100, 200);
-        assert!(left.0.iter().zip(MASK.0).all(|(a, b)| a.abs_diff(b) < 12), "{left:?}");
+        assert!(
+            left.0.iter().zip(MASK.0).all(|(a, b)| a.abs_diff(b) < 12),
+            "{left:?}"
+        );
         let right = large.get_pixel(700, 200);
         assert!(right.0[2] > 150, "{right:?}");
         // Baseline, no EXIF: SOF0 present, no APP1.
@@ -116,6 +134,12 @@ mod tests {
             h.sum()
         };
         png.extend(crc.to_be_bytes());
+        // An empty IDAT (decoders read up to the first one for the header).
+        png.extend([0, 0, 0, 0]);
+        png.extend(b"IDAT");
+        let mut h = flate2::Crc::new();
+        h.update(b"IDAT");
+        png.extend(h.sum().to_be_bytes());
         assert!(matches!(process(&png, &[]), Err(Failure::TooLarge)));
     }
 }

@@ -17,7 +17,8 @@ impl Area {
         let scale = |v: u32, of: u32| ((u64::from(v) * u64::from(of)) / 100) as u32;
         let (x, y) = (scale(self.x, width), scale(self.y, height));
         // Round the far edge up so a mask never leaves a sliver uncovered.
-        let right = ((u64::from(self.x + self.w) * u64::from(width)).div_ceil(100) as u32).min(width);
+        let right =
+            ((u64::from(self.x + self.w) * u64::from(width)).div_ceil(100) as u32).min(width);
         let bottom =
             ((u64::from(self.y + self.h) * u64::from(height)).div_ceil(100) as u32).min(height);
         (x, y, right.saturating_sub(x), bottom.saturating_sub(y))
@@ -70,7 +71,9 @@ fn parse_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<Area>, St
             return Err(format!("第 {n} 个区域的宽和高不能为 0"));
         }
         if area.x > 100 || area.y > 100 || area.x + area.w > 100 || area.y + area.h > 100 {
-            return Err(format!("第 {n} 个区域超出了画面（左+宽、上+高都不能超过 100）"));
+            return Err(format!(
+                "第 {n} 个区域超出了画面（左+宽、上+高都不能超过 100）"
+            ));
         }
         out.push(area);
     }
@@ -123,9 +126,19 @@ mod tests {
 
     #[test]
     fn pixels_cover_the_area() {
-        let a = Area { x: 10, y: 10, w: 33, h: 50 };
+        let a = Area {
+            x: 10,
+            y: 10,
+            w: 33,
+            h: 50,
+        };
         assert_eq!(a.pixels(640, 360), (64, 36, 212, 180));
-        let all = Area { x: 0, y: 0, w: 100, h: 100 };
+        let all = Area {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
         assert_eq!(all.pixels(7, 5), (0, 0, 7, 5));
     }
 }

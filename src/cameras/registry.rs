@@ -95,10 +95,14 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
     errors.check("spot", validate::line(&spot, "位置", 30));
     let position = match form.position.trim() {
         "" => 0,
-        p => p.parse::<i32>().ok().filter(|n| (0..=999).contains(n)).unwrap_or_else(|| {
-            errors.add("position", "顺序请填 0 到 999 的整数");
-            0
-        }),
+        p => p
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (0..=999).contains(n))
+            .unwrap_or_else(|| {
+                errors.add("position", "顺序请填 0 到 999 的整数");
+                0
+            }),
     };
     let visibility = Visibility::parse(form.visibility.trim()).unwrap_or_else(|| {
         errors.add("visibility", "请选择谁能看到");
@@ -110,7 +114,11 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
     });
     let mut source = stored.unwrap_or_default();
     source.test_picture = source.test_picture && form.clear_rtsp.is_none();
-    let mut url = |field: &'static str, value: &str, clear: bool, schemes: &[&str], slot: &mut Option<String>| {
+    let mut url = |field: &'static str,
+                   value: &str,
+                   clear: bool,
+                   schemes: &[&str],
+                   slot: &mut Option<String>| {
         let value = value.trim();
         if clear {
             *slot = None;
@@ -121,7 +129,13 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
             }
         }
     };
-    url("rtsp_url", &form.rtsp_url, form.clear_rtsp.is_some(), &["rtsp", "rtsps"], &mut source.rtsp);
+    url(
+        "rtsp_url",
+        &form.rtsp_url,
+        form.clear_rtsp.is_some(),
+        &["rtsp", "rtsps"],
+        &mut source.rtsp,
+    );
     url(
         "snapshot_url",
         &form.snapshot_url,
@@ -129,7 +143,13 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
         &["http", "https"],
         &mut source.snapshot,
     );
-    url("hls_url", &form.hls_url, form.clear_hls.is_some(), &["http", "https"], &mut source.hls);
+    url(
+        "hls_url",
+        &form.hls_url,
+        form.clear_hls.is_some(),
+        &["http", "https"],
+        &mut source.hls,
+    );
     if form.clear_snapshot.is_some() {
         source.snapshot_user = None;
         source.snapshot_password = None;
@@ -143,14 +163,19 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
         }
     }
     if !form.snapshot_password.is_empty() {
-        if form.snapshot_password.chars().any(char::is_control) || form.snapshot_password.len() > 100 {
+        if form.snapshot_password.chars().any(char::is_control)
+            || form.snapshot_password.len() > 100
+        {
             errors.add("snapshot_password", "密码不能含控制字符");
         } else {
             source.snapshot_password = Some(form.snapshot_password.clone());
         }
     }
     if source.is_empty() && errors.get("rtsp_url").is_none() {
-        errors.add("rtsp_url", "请至少填写一个画面来源：RTSP、抓图地址或 HLS 地址");
+        errors.add(
+            "rtsp_url",
+            "请至少填写一个画面来源：RTSP、抓图地址或 HLS 地址",
+        );
     }
     let village = form
         .village_id
@@ -172,7 +197,12 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
     })
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, keys: &Keys, form: &CameraForm) -> AppResult<Camera> {
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    keys: &Keys,
+    form: &CameraForm,
+) -> AppResult<Camera> {
     create_from(conn, actor, keys, form, None)
 }
 
@@ -233,7 +263,10 @@ pub fn create_from(
 /// The camera, if the actor may manage it.
 pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Camera> {
     let camera = super::get(conn, id)?;
-    actor.require(Action::ManageCameras, &places::scope_of(conn, camera.village_id)?)?;
+    actor.require(
+        Action::ManageCameras,
+        &places::scope_of(conn, camera.village_id)?,
+    )?;
     Ok(camera)
 }
 
@@ -284,7 +317,10 @@ pub fn update(
             )
             .execute(conn)?;
             diesel::update(cameras::table.find(id))
-                .set((cameras::snapshot_at.eq(None::<chrono::NaiveDateTime>), cameras::failures.eq(0)))
+                .set((
+                    cameras::snapshot_at.eq(None::<chrono::NaiveDateTime>),
+                    cameras::failures.eq(0),
+                ))
                 .execute(conn)?;
             super::worker::due_now(conn, id, now)?;
         }
@@ -307,12 +343,18 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     let camera = managed(conn, actor, id)?;
     db::write(conn, |conn| {
         // Children first: not every engine's foreign keys cascade here.
-        use crate::db::schema::{camera_events, camera_leases, camera_live, camera_segments, camera_snapshots};
-        diesel::delete(camera_segments::table.filter(camera_segments::camera_id.eq(id))).execute(conn)?;
+        use crate::db::schema::{
+            camera_events, camera_leases, camera_live, camera_segments, camera_snapshots,
+        };
+        diesel::delete(camera_segments::table.filter(camera_segments::camera_id.eq(id)))
+            .execute(conn)?;
         diesel::delete(camera_live::table.filter(camera_live::camera_id.eq(id))).execute(conn)?;
-        diesel::delete(camera_leases::table.filter(camera_leases::camera_id.eq(id))).execute(conn)?;
-        diesel::delete(camera_events::table.filter(camera_events::camera_id.eq(id))).execute(conn)?;
-        diesel::delete(camera_snapshots::table.filter(camera_snapshots::camera_id.eq(id))).execute(conn)?;
+        diesel::delete(camera_leases::table.filter(camera_leases::camera_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(camera_events::table.filter(camera_events::camera_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(camera_snapshots::table.filter(camera_snapshots::camera_id.eq(id)))
+            .execute(conn)?;
         diesel::delete(cameras::table.find(id)).execute(conn)?;
         audit::record(
             conn,

@@ -60,7 +60,10 @@ impl Source {
     /// Every secret string in the source, for scrubbing tool output.
     pub fn secrets(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for url in [&self.rtsp, &self.snapshot, &self.hls].into_iter().flatten() {
+        for url in [&self.rtsp, &self.snapshot, &self.hls]
+            .into_iter()
+            .flatten()
+        {
             out.push(url.clone());
             if let Some((user, pass)) = userinfo(url) {
                 out.push(format!("{user}:{pass}"));
@@ -187,7 +190,10 @@ mod tests {
             ..Source::default()
         };
         assert_eq!(Source::open(&keys, &s.seal(&keys)), Some(s));
-        assert_eq!(Source::open(&keys, b"garbage that is long enough to try"), None);
+        assert_eq!(
+            Source::open(&keys, b"garbage that is long enough to try"),
+            None
+        );
     }
 
     #[test]

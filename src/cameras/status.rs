@@ -94,7 +94,11 @@ pub fn report(
 ) -> AppResult<Camera> {
     db::write(conn, |conn| {
         let camera = super::get(conn, camera_id)?;
-        let status = if online { Status::Online } else { Status::Offline };
+        let status = if online {
+            Status::Online
+        } else {
+            Status::Offline
+        };
         let reason = match (online, reason) {
             (true, _) => String::new(),
             (false, Some(r)) if !r.trim().is_empty() => r.trim().to_string(),

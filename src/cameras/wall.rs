@@ -68,7 +68,8 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
             if cell.offline {
                 // Offline: the last picture, faded, so nobody takes it for now.
                 for p in pic.pixels_mut() {
-                    let grey = ((u32::from(p.0[0]) + u32::from(p.0[1]) + u32::from(p.0[2])) / 6) as u8;
+                    let grey =
+                        ((u32::from(p.0[0]) + u32::from(p.0[1]) + u32::from(p.0[2])) / 6) as u8;
                     *p = Rgb([grey, grey, grey]);
                 }
             }
@@ -97,7 +98,14 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
             (false, true) => format!("{}（暂无画面）", cell.name),
             _ => cell.name.to_string(),
         };
-        draw_text(&mut wall, &label, x + 10, y + ch - caption + 3, font_px, cw - 20);
+        draw_text(
+            &mut wall,
+            &label,
+            x + 10,
+            y + ch - caption + 3,
+            font_px,
+            cw - 20,
+        );
     }
     let out = if size == SIZE {
         wall
@@ -122,18 +130,23 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, px: f32, max_width:
         if caret + advance > max_width as f32 {
             break;
         }
-        let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x as f32 + caret, baseline));
+        let glyph = id.with_scale_and_position(
+            PxScale::from(px),
+            ab_glyph::point(x as f32 + caret, baseline),
+        );
         if let Some(outline) = font.outline_glyph(glyph) {
             let bounds = outline.px_bounds();
             outline.draw(|gx, gy, coverage| {
                 let px = bounds.min.x as i64 + i64::from(gx);
                 let py = bounds.min.y as i64 + i64::from(gy);
-                if px < 0 || py < 0 || px >= i64::from(img.width()) || py >= i64::from(img.height()) {
+                if px < 0 || py < 0 || px >= i64::from(img.width()) || py >= i64::from(img.height())
+                {
                     return;
                 }
                 let p = img.get_pixel_mut(px as u32, py as u32);
                 for (channel, t) in p.0.iter_mut().zip(TEXT.0) {
-                    *channel = (f32::from(*channel) * (1.0 - coverage) + f32::from(t) * coverage) as u8;
+                    *channel =
+                        (f32::from(*channel) * (1.0 - coverage) + f32::from(t) * coverage) as u8;
                 }
             });
         }

@@ -42,11 +42,13 @@ pub fn claim(
         .filter(camera_leases::camera_id.eq(camera_id))
         .filter(camera_leases::kind.eq(kind));
     let taken = if renew {
-        diesel::update(target.filter(
-            camera_leases::holder
-                .eq(holder)
-                .or(camera_leases::expires_at.lt(now)),
-        ))
+        diesel::update(
+            target.filter(
+                camera_leases::holder
+                    .eq(holder)
+                    .or(camera_leases::expires_at.lt(now)),
+            ),
+        )
         .set((
             camera_leases::holder.eq(holder),
             camera_leases::expires_at.eq(until),
@@ -131,14 +133,20 @@ pub struct Grabber {
 impl Grabber {
     /// Grabs one camera now and records the outcome (the test button, and
     /// each due camera of the worker).
-    pub fn grab_and_record(&self, conn: &mut DbConn, camera_id: i64) -> AppResult<Result<(), Failure>> {
+    pub fn grab_and_record(
+        &self,
+        conn: &mut DbConn,
+        camera_id: i64,
+    ) -> AppResult<Result<(), Failure>> {
         let camera = super::get(conn, camera_id)?;
         let sealed = super::sealed_source(conn, camera_id)?;
         let outcome = match Source::open(&self.keys, &sealed) {
             Some(source) => grab::grab(&source, self.ffmpeg.as_ref())
                 .and_then(|bytes| picture::process(&bytes, &camera.areas())),
             // Sealed under another portal secret: say so rather than guess.
-            None => Err(Failure::Reported("画面来源无法解密（门户密钥已更换？请重新填写地址）".into())),
+            None => Err(Failure::Reported(
+                "画面来源无法解密（门户密钥已更换？请重新填写地址）".into(),
+            )),
         };
         let now = crate::time::now();
         match outcome {
@@ -189,8 +197,12 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
             continue;
         }
         busy.fetch_add(1, Ordering::SeqCst);
-        let (db, grabber, holder, done) =
-            (db.clone(), grabber.clone(), holder.to_string(), busy.clone());
+        let (db, grabber, holder, done) = (
+            db.clone(),
+            grabber.clone(),
+            holder.to_string(),
+            busy.clone(),
+        );
         let spawned = std::thread::Builder::new()
             .name("camera-grab".into())
             .spawn(move || {
@@ -217,7 +229,8 @@ fn grab_one(db: &Database, grabber: &Grabber, holder: &str, camera_id: i64) -> A
         return Ok(());
     }
     let result = grabber.grab_and_record(&mut conn, camera_id);
-    let next = crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
+    let next =
+        crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
     release(&mut conn, camera_id, GRAB, holder, next)?;
     result.map(|_| ())
 }

@@ -89,7 +89,10 @@ async fn rows(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Row>> {
             let list = cameras::of_villages(c, &ids)?;
             let mut scopes = Vec::new();
             for v in &villages {
-                scopes.push((v.id, actor.may(Action::ManageCameras, &places::scope(c, v)?)));
+                scopes.push((
+                    v.id,
+                    actor.may(Action::ManageCameras, &places::scope(c, v)?),
+                ));
             }
             Ok((villages, list, scopes))
         })
@@ -109,9 +112,13 @@ async fn rows(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Row>> {
                 format!("{}：{}", c.status().label(), c.status_reason)
             },
             since: crate::time::format_local(c.status_since, state.offset),
-            picture: c
-                .snapshot_at
-                .map(|t| format!("/admin/cameras/{}/picture.jpg?v={}", c.id, t.and_utc().timestamp())),
+            picture: c.snapshot_at.map(|t| {
+                format!(
+                    "/admin/cameras/{}/picture.jpg?v={}",
+                    c.id,
+                    t.and_utc().timestamp()
+                )
+            }),
             age: c
                 .snapshot_at
                 .map(|t| cameras::age_in_words(t, now))
@@ -123,7 +130,11 @@ async fn rows(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Row>> {
 }
 
 #[get("/admin/cameras")]
-async fn list_page(state: web::Data<AppState>, me: CurrentUser, q: web::Query<Saved>) -> AppResult<HttpResponse> {
+async fn list_page(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    q: web::Query<Saved>,
+) -> AppResult<HttpResponse> {
     require_view(&me)?;
     let layout = layout(&state, &me, "雪亮监控", "/admin/cameras").await?;
     let rows = rows(&state, &me).await?;
@@ -149,13 +160,24 @@ async fn wall(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResp
     require_view(&me)?;
     let layout = layout(&state, &me, "监控画面墙", "/admin/cameras/wall").await?;
     let rows = rows(&state, &me).await?;
-    let online = rows.iter().filter(|r| r.camera.status() == Status::Online).count();
-    render(&WallPage { layout, rows, online })
+    let online = rows
+        .iter()
+        .filter(|r| r.camera.status() == Status::Online)
+        .count();
+    render(&WallPage {
+        layout,
+        rows,
+        online,
+    })
 }
 
 /// The latest picture of any camera the user may see (officials-only ones too).
 #[get("/admin/cameras/{id}/picture.jpg")]
-async fn picture(state: web::Data<AppState>, me: CurrentUser, id: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn picture(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     require_view(&me)?;
     let (id, actor) = (id.into_inner(), me.actor.clone());
     let stored = state
@@ -211,7 +233,11 @@ async fn form_page(
     errors: FieldErrors,
     test: Option<(bool, String)>,
 ) -> AppResult<FormPage> {
-    let title = if camera.is_some() { "修改摄像头" } else { "添加摄像头" };
+    let title = if camera.is_some() {
+        "修改摄像头"
+    } else {
+        "添加摄像头"
+    };
     let layout = layout(state, me, title, "/admin/cameras").await?;
     let actor = me.actor.clone();
     let camera_id = camera.as_ref().map(|c| c.id);
@@ -236,9 +262,15 @@ async fn form_page(
     let offset = state.offset;
     Ok(FormPage {
         layout,
-        picture: camera
-            .as_ref()
-            .and_then(|c| c.snapshot_at.map(|t| format!("/admin/cameras/{}/picture.jpg?v={}", c.id, t.and_utc().timestamp()))),
+        picture: camera.as_ref().and_then(|c| {
+            c.snapshot_at.map(|t| {
+                format!(
+                    "/admin/cameras/{}/picture.jpg?v={}",
+                    c.id,
+                    t.and_utc().timestamp()
+                )
+            })
+        }),
         areas: privacy::parse_form(&form.privacy).unwrap_or_default(),
         events: events
             .into_iter()
@@ -270,19 +302,35 @@ async fn new_form(state: web::Data<AppState>, me: CurrentUser) -> AppResult<Http
 }
 
 #[post("/admin/cameras")]
-async fn create(state: web::Data<AppState>, me: CurrentUser, form: CsrfForm<CameraForm>) -> AppResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    form: CsrfForm<CameraForm>,
+) -> AppResult<HttpResponse> {
     let CsrfForm(form) = form;
     let (actor, keys, submitted) = (me.actor.clone(), state.keys.clone(), form.clone());
-    match field_errors(state.db.run(move |c| registry::create(c, &actor, &keys, &submitted)).await)? {
+    match field_errors(
+        state
+            .db
+            .run(move |c| registry::create(c, &actor, &keys, &submitted))
+            .await,
+    )? {
         Ok(_) => Ok(redirect("/admin/cameras?saved=create")),
         Err(errors) => invalid(&form_page(&state, &me, None, form, errors, None).await?),
     }
 }
 
 #[get("/admin/cameras/{id}")]
-async fn edit_form(state: web::Data<AppState>, me: CurrentUser, id: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn edit_form(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     let (id, actor) = (id.into_inner(), me.actor.clone());
-    let camera = state.db.run(move |c| registry::managed(c, &actor, id)).await?;
+    let camera = state
+        .db
+        .run(move |c| registry::managed(c, &actor, id))
+        .await?;
     let form = CameraForm::of(&camera);
     render(&form_page(&state, &me, Some(camera), form, FieldErrors::new(), None).await?)
 }
@@ -297,11 +345,19 @@ async fn update(
     let CsrfForm(form) = form;
     let id = id.into_inner();
     let (actor, keys, submitted) = (me.actor.clone(), state.keys.clone(), form.clone());
-    match field_errors(state.db.run(move |c| registry::update(c, &actor, &keys, id, &submitted)).await)? {
+    match field_errors(
+        state
+            .db
+            .run(move |c| registry::update(c, &actor, &keys, id, &submitted))
+            .await,
+    )? {
         Ok(_) => Ok(redirect("/admin/cameras?saved=update")),
         Err(errors) => {
             let actor = me.actor.clone();
-            let camera = state.db.run(move |c| registry::managed(c, &actor, id)).await?;
+            let camera = state
+                .db
+                .run(move |c| registry::managed(c, &actor, id))
+                .await?;
             invalid(&form_page(&state, &me, Some(camera), form, errors, None).await?)
         }
     }
@@ -318,7 +374,10 @@ async fn delete(
     _form: CsrfForm<Signed>,
 ) -> AppResult<HttpResponse> {
     let (id, actor) = (id.into_inner(), me.actor.clone());
-    state.db.run(move |c| registry::delete(c, &actor, id)).await?;
+    state
+        .db
+        .run(move |c| registry::delete(c, &actor, id))
+        .await?;
     Ok(redirect("/admin/cameras?saved=delete"))
 }
 
@@ -344,9 +403,22 @@ async fn test_grab(
         Err(f) => (false, format!("抓图失败：{}", f.reason())),
     };
     let actor = me.actor.clone();
-    let camera = state.db.run(move |c| registry::managed(c, &actor, id)).await?;
+    let camera = state
+        .db
+        .run(move |c| registry::managed(c, &actor, id))
+        .await?;
     let form = CameraForm::of(&camera);
-    render(&form_page(&state, &me, Some(camera), form, FieldErrors::new(), Some(test)).await?)
+    render(
+        &form_page(
+            &state,
+            &me,
+            Some(camera),
+            form,
+            FieldErrors::new(),
+            Some(test),
+        )
+        .await?,
+    )
 }
 
 // ---------------------------------------------------------------- camera systems
@@ -388,7 +460,11 @@ async fn systems_page(
             places.extend(places::of_kind(c, crate::access::PlaceKind::Township)?);
             let mut out = Vec::new();
             for s in systems::list(c)? {
-                let name = places.iter().find(|p| p.id == s.place_id).map(|p| p.name.clone()).unwrap_or_default();
+                let name = places
+                    .iter()
+                    .find(|p| p.id == s.place_id)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
                 out.push((s, name));
             }
             Ok((out, places))
@@ -418,8 +494,22 @@ async fn systems_create(
     let CsrfForm(form) = form;
     let actor = me.actor.clone();
     let (name, place_id) = (form.name.clone(), form.place_id);
-    match field_errors(state.db.run(move |c| systems::create(c, &actor, place_id, &name, None)).await)? {
-        Ok((system, token)) => render(&systems_page(&state, &me, Some((system.name, token)), FieldErrors::new(), String::new()).await?),
+    match field_errors(
+        state
+            .db
+            .run(move |c| systems::create(c, &actor, place_id, &name, None))
+            .await,
+    )? {
+        Ok((system, token)) => render(
+            &systems_page(
+                &state,
+                &me,
+                Some((system.name, token)),
+                FieldErrors::new(),
+                String::new(),
+            )
+            .await?,
+        ),
         Err(errors) => invalid(&systems_page(&state, &me, None, errors, form.name).await?),
     }
 }
@@ -432,8 +522,20 @@ async fn systems_rotate(
     _form: CsrfForm<Signed>,
 ) -> AppResult<HttpResponse> {
     let (id, actor) = (id.into_inner(), me.actor.clone());
-    let (system, token) = state.db.run(move |c| systems::rotate(c, &actor, id)).await?;
-    render(&systems_page(&state, &me, Some((system.name, token)), FieldErrors::new(), String::new()).await?)
+    let (system, token) = state
+        .db
+        .run(move |c| systems::rotate(c, &actor, id))
+        .await?;
+    render(
+        &systems_page(
+            &state,
+            &me,
+            Some((system.name, token)),
+            FieldErrors::new(),
+            String::new(),
+        )
+        .await?,
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

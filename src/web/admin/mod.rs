@@ -10,6 +10,7 @@ mod households;
 mod media;
 mod places;
 mod users;
+mod videos;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
@@ -57,6 +58,7 @@ impl Layout {
         }
         if may_anywhere(me, Action::EditContent) {
             nav.push(("/admin/media", "图片库"));
+            nav.push(("/admin/videos", "视频上传"));
         }
         if may_anywhere(me, Action::ManagePlaces) {
             nav.push(("/admin/places", "地点管理"));
@@ -257,6 +259,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(health::routes)
         .configure(cameras::routes)
         .configure(media::routes)
+        .configure(videos::routes)
         .configure(users::routes)
         .configure(audit::routes);
 }

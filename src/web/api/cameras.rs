@@ -47,14 +47,23 @@ async fn apply(
             if !systems::covers(conn, &system, camera.village_id)? {
                 return Ok(Err(Refusal::NotYours));
             }
-            let camera = status::report(conn, camera_id, online, reason.as_deref(), crate::time::now())?;
+            let camera = status::report(
+                conn,
+                camera_id,
+                online,
+                reason.as_deref(),
+                crate::time::now(),
+            )?;
             Ok(Ok(camera))
         })
         .await
 }
 
 async fn system_of(state: &AppState, token: String) -> AppResult<Option<systems::System>> {
-    state.db.run(move |conn| systems::by_token(conn, &token)).await
+    state
+        .db
+        .run(move |conn| systems::by_token(conn, &token))
+        .await
 }
 
 async fn camera_status(
@@ -64,7 +73,9 @@ async fn camera_status(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let Some(token) = bearer(&req) else {
-        return Ok(unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌"));
+        return Ok(unauthorized(
+            "缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
+        ));
     };
     let Some(system) = system_of(&state, token).await? else {
         return Ok(unauthorized("令牌无效"));
@@ -74,7 +85,12 @@ async fn camera_status(
     };
     let body: StatusBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => return Ok(refused(StatusCode::BAD_REQUEST, format!("JSON 格式错误：{e}"))),
+        Err(e) => {
+            return Ok(refused(
+                StatusCode::BAD_REQUEST,
+                format!("JSON 格式错误：{e}"),
+            ))
+        }
     };
     if let Some(reason) = &body.reason {
         if reason.chars().count() > 100 || reason.chars().any(char::is_control) {
@@ -84,15 +100,20 @@ async fn camera_status(
             ));
         }
     }
-    Ok(match apply(&state, system, camera_id, body.online, body.reason).await? {
-        Ok(camera) => HttpResponse::Ok().json(json!({
-            "id": camera.id,
-            "status": camera.status,
-            "reason": camera.status_reason,
-        })),
-        Err(Refusal::Unknown) => refused(StatusCode::NOT_FOUND, "没有这个摄像头".into()),
-        Err(Refusal::NotYours) => refused(StatusCode::FORBIDDEN, "这个摄像头不归这个摄像头系统管".into()),
-    })
+    Ok(
+        match apply(&state, system, camera_id, body.online, body.reason).await? {
+            Ok(camera) => HttpResponse::Ok().json(json!({
+                "id": camera.id,
+                "status": camera.status,
+                "reason": camera.status_reason,
+            })),
+            Err(Refusal::Unknown) => refused(StatusCode::NOT_FOUND, "没有这个摄像头".into()),
+            Err(Refusal::NotYours) => refused(
+                StatusCode::FORBIDDEN,
+                "这个摄像头不归这个摄像头系统管".into(),
+            ),
+        },
+    )
 }
 
 /// ZLMediaKit's `on_stream_changed` body (the fields used here).
@@ -132,7 +153,13 @@ async fn zlm_stream_changed(
     };
     let hook: StreamChanged = match serde_json::from_slice(&body) {
         Ok(h) => h,
-        Err(e) => return Ok(zlm(-1, &format!("JSON 格式错误：{e}"), StatusCode::BAD_REQUEST)),
+        Err(e) => {
+            return Ok(zlm(
+                -1,
+                &format!("JSON 格式错误：{e}"),
+                StatusCode::BAD_REQUEST,
+            ))
+        }
     };
     if !hook.schema.is_empty() && !hook.schema.eq_ignore_ascii_case("rtsp") {
         return Ok(zlm(0, "success", StatusCode::OK));
@@ -144,14 +171,22 @@ async fn zlm_stream_changed(
         .ok()
         .filter(|n| *n > 0)
     else {
-        return Ok(zlm(-1, "流名称应为摄像头编号，如 cam42", StatusCode::NOT_FOUND));
+        return Ok(zlm(
+            -1,
+            "流名称应为摄像头编号，如 cam42",
+            StatusCode::NOT_FOUND,
+        ));
     };
     let reason = (!hook.regist).then(|| "媒体服务器报告视频流已断开".to_string());
-    Ok(match apply(&state, system, camera_id, hook.regist, reason).await? {
-        Ok(_) => zlm(0, "success", StatusCode::OK),
-        Err(Refusal::Unknown) => zlm(-1, "没有这个摄像头", StatusCode::NOT_FOUND),
-        Err(Refusal::NotYours) => zlm(-1, "这个摄像头不归这个摄像头系统管", StatusCode::FORBIDDEN),
-    })
+    Ok(
+        match apply(&state, system, camera_id, hook.regist, reason).await? {
+            Ok(_) => zlm(0, "success", StatusCode::OK),
+            Err(Refusal::Unknown) => zlm(-1, "没有这个摄像头", StatusCode::NOT_FOUND),
+            Err(Refusal::NotYours) => {
+                zlm(-1, "这个摄像头不归这个摄像头系统管", StatusCode::FORBIDDEN)
+            }
+        },
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -6,8 +6,8 @@ mod health;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde_json::json;
 use diesel::connection::SimpleConnection;
+use serde_json::json;
 
 use crate::error::AppError;
 use crate::AppState;

@@ -177,7 +177,8 @@ pub async fn gate(
             .and_then(|c| c.value().parse::<i64>().ok());
         // Pictures and streams are not navigations: a redirect would only
         // break the image or the player of the page that asked.
-        let navigating = matches!(*req.method(), Method::GET | Method::HEAD) && !is_media(req.path());
+        let navigating =
+            matches!(*req.method(), Method::GET | Method::HEAD) && !is_media(req.path());
         if navigating && seen != Some(alert.id) {
             let wanted = match req.query_string() {
                 "" => req.path().to_string(),

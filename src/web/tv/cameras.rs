@@ -102,7 +102,8 @@ fn picture_url(village: &str, id: i64, size: &str, taken: NaiveDateTime) -> Stri
 fn status_line(state: &AppState, c: &Camera) -> String {
     match c.status() {
         Status::Offline => {
-            let since = crate::time::to_local(c.status_since, state.offset).format("%-m月%-d日 %H:%M");
+            let since =
+                crate::time::to_local(c.status_since, state.offset).format("%-m月%-d日 %H:%M");
             if c.status_reason.is_empty() {
                 format!("离线（{since}起）")
             } else {
@@ -124,17 +125,33 @@ fn next_change(state: &AppState, list: &[Camera], now: NaiveDateTime) -> NaiveDa
         .fold(now + interval, NaiveDateTime::min)
 }
 
-fn frame(state: &AppState, view: &VillageView, title: &str, back: String, banner: super::alerts::Banner) -> Frame {
+fn frame(
+    state: &AppState,
+    view: &VillageView,
+    title: &str,
+    back: String,
+    banner: super::alerts::Banner,
+) -> Frame {
     Frame::village(state, &view.village, view.township.as_ref(), title, back).with_alert(banner)
 }
 
 /// The wall's address for the village's current pictures, if any.
 fn wall_url(village: &str, list: &[Camera], size: &str) -> Option<String> {
-    let newest = list.iter().take(wall::MAX).filter_map(|c| c.snapshot_at).max()?;
+    let newest = list
+        .iter()
+        .take(wall::MAX)
+        .filter_map(|c| c.snapshot_at)
+        .max()?;
     let stamp = list
         .iter()
         .take(wall::MAX)
-        .map(|c| format!("{}{}", c.snapshot_at.map_or(0, |t| t.and_utc().timestamp() % 997), c.status))
+        .map(|c| {
+            format!(
+                "{}{}",
+                c.snapshot_at.map_or(0, |t| t.and_utc().timestamp() % 997),
+                c.status
+            )
+        })
         .collect::<String>();
     let tag = &crate::crypto::digest_hex(stamp.as_bytes())[..8];
     Some(format!(
@@ -202,7 +219,11 @@ pub async fn list_page(
         next: (page < pages).then(|| link(page + 1)),
     })?;
     let until = view.until.min(next_change(state, &list, now));
-    Ok(if page == asked { cacheable(res, until) } else { res })
+    Ok(if page == asked {
+        cacheable(res, until)
+    } else {
+        res
+    })
 }
 
 #[get("/tv/v/{village}/cameras/wall")]
@@ -219,14 +240,25 @@ async fn wall_page(
     let code = &view.village.code;
     let shown: Vec<Camera> = list.iter().take(wall::MAX).cloned().collect();
     let res = super::super::render(&WallPage {
-        frame: frame(&state, &view, "监控画面墙", format!("/tv/v/{code}/cameras"), banner),
+        frame: frame(
+            &state,
+            &view,
+            "监控画面墙",
+            format!("/tv/v/{code}/cameras"),
+            banner,
+        ),
         wall: wall_url(code, &list, "page"),
         width: wall::SIZE.0,
         height: wall::SIZE.1,
         count: shown.len(),
-        online: shown.iter().filter(|c| c.status() == Status::Online).count(),
+        online: shown
+            .iter()
+            .filter(|c| c.status() == Status::Online)
+            .count(),
     })?;
-    let until = view.until.min(next_change(&state, &list, crate::time::now()));
+    let until = view
+        .until
+        .min(next_change(&state, &list, crate::time::now()));
     Ok(cacheable(res, until))
 }
 
@@ -331,11 +363,20 @@ async fn camera_page(
     let neighbour = |i: usize| camera_href(&code, list[i].id);
     let prev = (index > 0).then(|| neighbour(index - 1));
     let next = (index + 1 < list.len()).then(|| neighbour(index + 1));
-    let mut frame = frame(&state, &view, &camera.name, format!("/tv/v/{code}/cameras"), banner).paged();
+    let mut frame = frame(
+        &state,
+        &view,
+        &camera.name,
+        format!("/tv/v/{code}/cameras"),
+        banner,
+    )
+    .paged();
     frame.title = format!("{} - 雪亮监控 - {}", camera.name, view.village.name);
     let res = super::super::render(&CameraPage {
         frame,
-        picture: camera.snapshot_at.map(|t| picture_url(&code, camera.id, "large", t)),
+        picture: camera
+            .snapshot_at
+            .map(|t| picture_url(&code, camera.id, "large", t)),
         status: status_line(&state, &camera),
         offline: camera.status() == Status::Offline,
         age: camera
@@ -382,7 +423,11 @@ async fn picture(
         })
         .await?;
     let (taken, bytes) = stored.ok_or_else(|| AppError::not_found("这个画面"))?;
-    let etag = format!("\"p{}{}\"", taken.and_utc().timestamp(), if size == Size::Small { "s" } else { "l" });
+    let etag = format!(
+        "\"p{}{}\"",
+        taken.and_utc().timestamp(),
+        if size == Size::Small { "s" } else { "l" }
+    );
     if etag_matches(&req, &etag) {
         return Ok(not_modified(&etag));
     }
@@ -456,7 +501,13 @@ async fn live_camera(
 ) -> AppResult<(Camera, String)> {
     let id = parse_id(id)?;
     let token = token.unwrap_or("").to_string();
-    live::check_token(&state.keys, &view.village.code, id, &token, crate::time::now())?;
+    live::check_token(
+        &state.keys,
+        &view.village.code,
+        id,
+        &token,
+        crate::time::now(),
+    )?;
     let village_id = view.village.id;
     let camera = state
         .db
@@ -479,7 +530,10 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        })
 }
 
 fn not_modified(etag: &str) -> HttpResponse {
