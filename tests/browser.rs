@@ -826,3 +826,122 @@ fn screenshots_of_every_kind_of_tv_page() {
 
     eprintln!("screenshots in {}: {}", dir.display(), shots.join(", "));
 }
+
+/// The demo's cameras (ffmpeg's test picture), each with a first picture.
+fn demo_cameras(app: &TestApp) -> Vec<i64> {
+    let mut conn = app.conn();
+    let ffmpeg = app.state.cameras.grabber.ffmpeg.clone();
+    village_portal::demo::cameras::load(&mut conn, &app.state.keys, ffmpeg.as_ref(), None)
+        .expect("demo cameras");
+    let ids: Vec<i64> =
+        village_portal::cameras::of_village(&mut conn, app.place_id("gengjing"), true)
+            .expect("cameras")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    for id in &ids {
+        // Without ffmpeg the cameras stay without a picture: pages say so.
+        let _ = app.state.cameras.grabber.grab_and_record(&mut conn, *id);
+    }
+    ids
+}
+
+/// Marks the document, to tell when the page has been loaded anew.
+fn mark(tv: &Tv) {
+    tv.browser
+        .exec("document.body.setAttribute('data-mark', '1');", json!([]));
+}
+
+fn reloaded(tv: &Tv) -> bool {
+    tv.browser
+        .exec(
+            "return document.readyState === 'complete' && document.body && !document.body.getAttribute('data-mark');",
+            json!([]),
+        )
+        .as_bool()
+        .unwrap_or(false)
+}
+
+#[test]
+fn cameras_by_remote_blue_key_left_right_and_a_refresh_that_keeps_focus() {
+    let mut ids = Vec::new();
+    let Some(s) = Setup::start(true, |app| ids = demo_cameras(app)) else {
+        return;
+    };
+    let tv = &s.tv;
+    assert_eq!(ids.len(), 3, "gengjing's three public cameras");
+    tv.open(HOME);
+    tv.focused("tile-1");
+    tv.colour_key(406);
+    tv.arrive("/tv/v/gengjing/cameras");
+    tv.focused("row-1");
+    assert_eq!(tv.hrefs("#row-1"), ["/tv/v/gengjing/cameras/wall"]);
+    tv.press(key::RIGHT);
+    tv.focused("row-2");
+    tv.press(key::ENTER);
+    let first = format!("/tv/v/gengjing/cameras/{}", ids[0]);
+    let second = format!("/tv/v/gengjing/cameras/{}", ids[1]);
+    tv.arrive(&first);
+    // Right from the buttons beside the picture: nothing that way, so the
+    // next camera; left goes back to the first.
+    let page = tv.wait("focus on the camera page", |p| p.focus.is_some());
+    assert!(page.h2.contains("村口"), "{page:?}");
+    tv.press(key::RIGHT);
+    tv.arrive(&second);
+    tv.wait("focus", |p| p.focus.is_some());
+    tv.press(key::LEFT);
+    tv.arrive(&first);
+    tv.wait("focus", |p| p.focus.is_some());
+    tv.press(key::RIGHT);
+    tv.arrive(&second);
+    // Move the focus to 下一个, then let the page refresh itself: the
+    // focus comes back to the same button.
+    let start = tv.wait("focus", |p| p.focus.is_some());
+    if start.focus_id() != "cam-next" {
+        tv.press(key::DOWN);
+    }
+    tv.focused("cam-next");
+    mark(tv);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reloaded(tv) {
+        assert!(
+            Instant::now() < deadline,
+            "the camera page did not refresh itself"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = tv.focused("cam-next");
+    assert_eq!(after.path, second);
+    // Back leads to the list.
+    tv.press(key::BACKSPACE);
+    tv.wait("the cameras list", |p| {
+        p.path.starts_with("/tv/v/gengjing/cameras") && !p.path.contains("/cameras/")
+    });
+    let dir = screenshot_dir();
+    tv.open(&format!("/tv/v/gengjing/cameras/{}", ids[2]));
+    tv.shot(&dir, "tv-camera");
+    tv.open("/tv/v/gengjing/cameras/wall");
+    tv.shot(&dir, "tv-camera-wall");
+}
+
+#[test]
+fn with_javascript_off_the_camera_page_refreshes_itself() {
+    let mut ids = Vec::new();
+    let Some(s) = Setup::start(false, |app| ids = demo_cameras(app)) else {
+        return;
+    };
+    let tv = &s.tv;
+    let page = format!("/tv/v/gengjing/cameras/{}", ids[0]);
+    tv.open(&page);
+    mark(tv);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reloaded(tv) {
+        assert!(Instant::now() < deadline, "no refresh without JavaScript");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(tv.page().path, page);
+    // Tab and Enter reach the next camera and the list.
+    let second = format!("/tv/v/gengjing/cameras/{}", ids[1]);
+    tv.tab_enter("cam-next", &second);
+    tv.tab_enter_href("/tv/v/gengjing/cameras");
+}

@@ -138,6 +138,7 @@ impl Grabber {
         conn: &mut DbConn,
         camera_id: i64,
     ) -> AppResult<Result<(), Failure>> {
+        let started = std::time::Instant::now();
         let camera = super::get(conn, camera_id)?;
         let sealed = super::sealed_source(conn, camera_id)?;
         let outcome = match Source::open(&self.keys, &sealed) {
@@ -152,6 +153,11 @@ impl Grabber {
         match outcome {
             Ok(pictures) => {
                 status::record_success(conn, camera_id, &pictures, now)?;
+                // bench/cameras.sh reads this line.
+                log::debug!(
+                    "camera {camera_id}: grabbed, masked, resized and stored in {} ms",
+                    started.elapsed().as_millis()
+                );
                 Ok(Ok(()))
             }
             Err(failure) => {
@@ -228,7 +234,11 @@ fn grab_one(db: &Database, grabber: &Grabber, holder: &str, camera_id: i64) -> A
     if exists == 0 {
         return Ok(());
     }
-    let result = grabber.grab_and_record(&mut conn, camera_id);
+    let result = match grabber.grab_and_record(&mut conn, camera_id) {
+        // Deleted while it was being grabbed.
+        Err(crate::error::AppError::NotFound(_)) => return Ok(()),
+        other => other,
+    };
     let next =
         crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
     release(&mut conn, camera_id, GRAB, holder, next)?;

@@ -40,6 +40,7 @@ struct ListPage {
     wall: Option<String>,
     wall_href: String,
     tiles: Vec<CameraTile>,
+    every: String,
     page: i64,
     pages: i64,
     prev: Option<String>,
@@ -55,6 +56,7 @@ struct WallPage {
     height: u32,
     count: usize,
     online: usize,
+    every: String,
 }
 
 #[derive(Template)]
@@ -111,6 +113,30 @@ fn status_line(state: &AppState, c: &Camera) -> String {
             }
         }
         s => s.label().to_string(),
+    }
+}
+
+/// The status on a tile, short enough for one line: "离线：连接超时".
+fn tile_status(c: &Camera) -> String {
+    match c.status() {
+        Status::Offline => {
+            let reason = c.status_reason.split('（').next().unwrap_or("");
+            let reason: String = reason.chars().take(6).collect();
+            if reason.is_empty() {
+                "离线".into()
+            } else {
+                format!("离线：{reason}")
+            }
+        }
+        s => s.label().to_string(),
+    }
+}
+
+/// "每 30 秒" or "每 2 分钟": how often pictures are renewed.
+fn every(state: &AppState) -> String {
+    match state.config.camera_interval_seconds {
+        s if s < 120 => format!("每 {s} 秒"),
+        s => format!("每 {} 分钟", s / 60),
     }
 }
 
@@ -200,7 +226,7 @@ pub async fn list_page(
             spot: c.spot.clone(),
             picture: c.snapshot_at.map(|t| picture_url(code, c.id, "small", t)),
             offline: c.status() == Status::Offline,
-            status: status_line(state, c),
+            status: tile_status(c),
             age: c
                 .snapshot_at
                 .map(|t| format!("画面：{}", cameras::age_in_words(t, now)))
@@ -213,6 +239,7 @@ pub async fn list_page(
         wall: (page == 1).then(|| wall_url(code, &list, "tile")).flatten(),
         wall_href: format!("/tv/v/{code}/cameras/wall"),
         tiles,
+        every: every(state),
         page,
         pages,
         prev: (page > 1).then(|| link(page - 1)),
@@ -255,6 +282,7 @@ async fn wall_page(
             .iter()
             .filter(|c| c.status() == Status::Online)
             .count(),
+        every: every(&state),
     })?;
     let until = view
         .until
