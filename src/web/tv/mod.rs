@@ -11,6 +11,8 @@ pub mod alerts;
 pub mod articles;
 pub mod cache;
 pub mod health;
+#[cfg(feature = "postgres")]
+pub mod listen;
 pub mod player;
 pub mod village;
 
