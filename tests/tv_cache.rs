@@ -441,3 +441,74 @@ async fn an_approval_drops_its_village_a_township_notice_its_villages_a_county_n
         "and they are kept again"
     );
 }
+
+/// Notifications that are not ours or come in a flood change nothing; a
+/// listener whose connection is cut connects again and flushes the cache.
+#[cfg(feature = "postgres")]
+#[actix_web::test]
+async fn the_listener_ignores_strangers_and_flushes_when_it_comes_back() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    if !crate::util::on_postgres() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: tv_cache::the_listener_ignores_strangers_and_flushes_when_it_comes_back runs on PostgreSQL only"
+        );
+        return;
+    }
+    let app = TestApp::demo();
+    let cache = app.state.tv_cache.clone();
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while !ok() {
+            assert!(Instant::now() < deadline, "{what} within 8 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    until("the listener connects", &|| cache.listening());
+    let mut tv = app.client().await;
+    warm(&mut tv, &app).await;
+
+    let mut conn = app.state.db.get().expect("connection");
+    let channel = village_portal::changes::CHANNEL;
+    for payload in ["not-a-place", "", "-3", "1;DROP TABLE places"] {
+        diesel::sql_query(format!("SELECT pg_notify('{channel}', '{payload}')"))
+            .execute(&mut *conn)
+            .expect("notify");
+    }
+    // A flood of well-formed ones whose generations did not move.
+    diesel::sql_query(format!(
+        "SELECT pg_notify('{channel}', g::text) FROM generate_series(1, 2000) AS g"
+    ))
+    .execute(&mut *conn)
+    .expect("flood");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(kept(&mut tv, &app).await, [true; 4], "nothing changed");
+
+    let flushes = cache.stats().flushes;
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = '{}' AND datname = current_database()",
+        village_portal::web::tv::listen::APPLICATION_NAME
+    ))
+    .execute(&mut *conn)
+    .expect("cut the listener");
+    until("the listener connects again and flushes", &|| {
+        cache.stats().flushes > flushes && cache.listening()
+    });
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [false; 4],
+        "flushed on reconnect"
+    );
+    assert_eq!(kept(&mut tv, &app).await, [true; 4]);
+
+    // And kept pages follow changes again.
+    drop(conn);
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    write_and_submit(&mut official, &app, "township", "重新连上之后的通知").await;
+    tv.get("/tv/v/gengjing/notices")
+        .await
+        .assert_contains("重新连上之后的通知");
+}

@@ -197,6 +197,8 @@ pub struct Stats {
     pub pages: usize,
     pub bytes: usize,
     pub views: usize,
+    /// Times everything was dropped at once (listener back, failed read).
+    pub flushes: u64,
 }
 
 #[derive(Default)]
@@ -238,6 +240,10 @@ impl TvCache {
         self.listening.store(on, Ordering::SeqCst);
     }
 
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
     pub fn stats(&self) -> Stats {
         let inner = self.lock();
         Stats {
@@ -246,6 +252,7 @@ impl TvCache {
             pages: inner.pages.len(),
             bytes: inner.bytes,
             views: inner.views.len(),
+            flushes: inner.flush,
         }
     }
 

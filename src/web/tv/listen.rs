@@ -21,6 +21,8 @@ use crate::changes::{parse_payload, CHANNEL};
 const WAKE_EVERY: Duration = Duration::from_millis(50);
 /// How often the connection is proved alive.
 const PING_EVERY: Duration = Duration::from_secs(2);
+/// How the listening connection shows in `pg_stat_activity`.
+pub const APPLICATION_NAME: &str = "village-portal-listener";
 /// Pause between attempts to connect again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
@@ -40,7 +42,7 @@ pub fn spawn(url: &str, cache: Weak<TvCache>) {
 fn with_timeouts(url: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!(
-        "{url}{sep}keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2&tcp_user_timeout=5000&connect_timeout=5"
+        "{url}{sep}application_name={APPLICATION_NAME}&keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=2&tcp_user_timeout=5000&connect_timeout=5"
     )
 }
 
@@ -124,8 +126,10 @@ mod tests {
 
     #[test]
     fn timeouts_are_added_to_any_url() {
-        assert!(with_timeouts("postgres://u@h/db").starts_with("postgres://u@h/db?keepalives=1"));
+        assert!(
+            with_timeouts("postgres://u@h/db").starts_with("postgres://u@h/db?application_name=")
+        );
         assert!(with_timeouts("postgres://u@h/db?sslmode=disable")
-            .starts_with("postgres://u@h/db?sslmode=disable&keepalives=1"));
+            .starts_with("postgres://u@h/db?sslmode=disable&application_name="));
     }
 }
