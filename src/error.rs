@@ -63,6 +63,16 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::not_found("该记录"),
+            // The database went away (restarted, network): the request may
+            // succeed again shortly, so it is a 503, not the portal's fault.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(format!("database: {}", info.message())),
+            diesel::result::Error::BrokenTransactionManager => {
+                AppError::Unavailable("database: broken transaction manager".into())
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
@@ -110,7 +120,12 @@ impl ResponseError for AppError {
                 .insert_header(("Location", "/admin/login"))
                 .finish();
         }
-        let mut res = HttpResponse::build(self.status_code())
+        let mut builder = HttpResponse::build(self.status_code());
+        if let AppError::Unavailable(_) = self {
+            // Boxes and monitors may ask again in a few seconds.
+            builder.insert_header(("Retry-After", "5"));
+        }
+        let mut res = builder
             .content_type("text/plain; charset=utf-8")
             .body(self.public_message());
         res.extensions_mut().insert(ErrorInfo {

@@ -29,8 +29,24 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// This instance's TV page cache counters, for monitors and the benchmark
+/// (hit rate, bytes kept); no content, nothing secret.
+#[get("/healthz/cache")]
+async fn cache_stats(state: web::Data<AppState>) -> HttpResponse {
+    let s = state.tv_cache.stats();
+    HttpResponse::Ok().json(serde_json::json!({
+        "hits": s.hits,
+        "misses": s.misses,
+        "pages": s.pages,
+        "bytes": s.bytes,
+        "views": s.views,
+        "flushes": s.flushes,
+    }))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
+        .service(cache_stats)
         .configure(articles::routes)
         .configure(health::routes);
 }
