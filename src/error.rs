@@ -140,3 +140,32 @@ impl ResponseError for AppError {
 pub const UNKNOWN_VILLAGE: &str = "找不到这个村";
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn a_lost_database_is_a_503_to_retry_not_a_500() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let e = AppError::from(Error::DatabaseError(kind, Box::new("gone".to_string())));
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            let res = e.error_response();
+            assert_eq!(
+                res.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+                Some("5")
+            );
+        }
+        let other = AppError::from(Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("dup".to_string()),
+        ));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
