@@ -444,3 +444,157 @@ fn two_instances_behind_nginx() {
     );
     drop(b);
 }
+
+/// A TCP relay between the portal and PostgreSQL that can play a database
+/// restart (every connection cut, new ones refused, then back) without
+/// touching the PostgreSQL server other tests use.
+struct Relay {
+    port: u16,
+    down: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start(to: String) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay port");
+        let port = listener.local_addr().expect("relay address").port();
+        let down = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (d, o) = (down.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if d.load(Ordering::SeqCst) {
+                    // Down: the connection is closed at once.
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&to) else {
+                    continue;
+                };
+                let mut kept = o.lock().expect("relay list");
+                for s in [&client, &server] {
+                    if let Ok(c) = s.try_clone() {
+                        kept.push(c);
+                    }
+                }
+                for (mut from, mut into) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ]
+                .into_iter()
+                .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut into);
+                        let _ = into.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, down, open }
+    }
+
+    /// The database goes away: open connections are cut, new ones closed.
+    fn stop_database(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for s in self.open.lock().expect("relay list").drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn start_database(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+/// `url` with its host and port replaced by the relay's.
+fn through(url: &str, port: u16) -> (String, String) {
+    let at = url.rfind('@').map_or("postgres://".len(), |i| i + 1);
+    let end = url[at..].find('/').map_or(url.len(), |i| at + i);
+    let host = &url[at..end];
+    let host = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    (
+        format!("{}127.0.0.1:{port}{}", &url[..at], &url[end..]),
+        host,
+    )
+}
+
+#[test]
+fn a_database_restart_gives_503_then_the_portal_comes_back_by_itself() {
+    if !crate::util::on_postgres() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: instances::a_database_restart_gives_503_then_the_portal_comes_back_by_itself runs on PostgreSQL only"
+        );
+        return;
+    }
+    let (url, _db) = crate::util::fresh_database();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = portal(&url, dir.path(), &["demo"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run demo");
+    assert!(run.status.success(), "demo failed");
+    let (_, server) = through(&url, 0);
+    let relay = Relay::start(server);
+    let (relayed, _) = through(&url, relay.port);
+    let portal = serve(&relayed, dir.path(), "restart");
+    let db = Database::open(&url, 1).expect("open the test database");
+    let alert: i64 = alerts::table
+        .select(alerts::id)
+        .order(alerts::id.desc())
+        .first(&mut db.get().expect("connection"))
+        .expect("the demo's alert");
+    let seen = format!("vp_alert_seen={alert}");
+    let tv = "/tv/v/gengjing/notices";
+    assert_eq!(http(portal.port, "GET", tv, &seen, None).status, 200);
+
+    relay.stop_database();
+    let mut statuses = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let down = loop {
+        let res = http(portal.port, "GET", "/tv/v/chenzhuang/news", &seen, None);
+        statuses.push(res.status);
+        assert_ne!(res.status, 500, "never a 500 while the database is down");
+        if res.status == 503 {
+            break res;
+        }
+        assert!(Instant::now() < deadline, "no 503 while down: {statuses:?}");
+    };
+    assert_eq!(down.header("retry-after"), Some("5"));
+    assert!(
+        down.body.contains("page-view-size") && down.body.contains("服务暂时不可用"),
+        "a TV-styled page: {}",
+        down.body
+    );
+    let health = http(portal.port, "GET", "/healthz", "", None);
+    assert_eq!(health.status, 503);
+
+    relay.start_database();
+    let back = Instant::now();
+    loop {
+        let res = http(portal.port, "GET", tv, &seen, None);
+        assert_ne!(res.status, 500, "never a 500 after the database is back");
+        if res.status == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "the portal did not come back by itself: {}",
+            res.status
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let came_back = back.elapsed();
+    for path in [tv, "/tv/v/chenzhuang/news", "/healthz", "/admin/login"] {
+        let res = http(portal.port, "GET", path, &seen, None);
+        assert_eq!(res.status, 200, "{path} after the restart");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "instances: answering again {came_back:?} after the database came back"
+    );
+}
