@@ -329,6 +329,14 @@ pub fn create(
                 ))
                 .execute(conn)?;
         }
+        // The banner shows on the villages it lists, else on every village
+        // of its place.
+        if villages.is_empty() {
+            crate::changes::touch(conn, place.id)?;
+        }
+        for v in &villages {
+            crate::changes::touch(conn, v.id)?;
+        }
         audit::record(
             conn,
             actor,
@@ -366,6 +374,16 @@ pub fn end_early(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Alert> 
         diesel::update(alerts::table.find(id))
             .set(alerts::ended_at.eq(now))
             .execute(conn)?;
+        let listed: Vec<i64> = alert_villages::table
+            .filter(alert_villages::alert_id.eq(id))
+            .select(alert_villages::village_id)
+            .load(conn)?;
+        if listed.is_empty() {
+            crate::changes::touch(conn, alert.place_id)?;
+        }
+        for v in listed {
+            crate::changes::touch(conn, v)?;
+        }
         audit::record(
             conn,
             actor,

@@ -46,10 +46,9 @@ pub struct Event<'a> {
 }
 
 /// Appends an entry. Call it inside the transaction that makes the change.
-/// Every audited write may change what TVs show, so it also renews the
-/// stamp the TV page caches compare (`changes`).
+/// Recording touches no TV page: a change TVs show also calls
+/// `changes::touch` for its place.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult<()> {
-    crate::changes::bump(conn)?;
     diesel::insert_into(audit_log::table)
         .values(NewEntry {
             at: crate::time::now(),

@@ -63,6 +63,16 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::not_found("该记录"),
+            // The database went away (restarted, network): the request may
+            // succeed again shortly, so it is a 503, not the portal's fault.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(format!("database: {}", info.message())),
+            diesel::result::Error::BrokenTransactionManager => {
+                AppError::Unavailable("database: broken transaction manager".into())
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
@@ -110,7 +120,12 @@ impl ResponseError for AppError {
                 .insert_header(("Location", "/admin/login"))
                 .finish();
         }
-        let mut res = HttpResponse::build(self.status_code())
+        let mut builder = HttpResponse::build(self.status_code());
+        if let AppError::Unavailable(_) = self {
+            // Boxes and monitors may ask again in a few seconds.
+            builder.insert_header(("Retry-After", "5"));
+        }
+        let mut res = builder
             .content_type("text/plain; charset=utf-8")
             .body(self.public_message());
         res.extensions_mut().insert(ErrorInfo {
@@ -125,3 +140,32 @@ impl ResponseError for AppError {
 pub const UNKNOWN_VILLAGE: &str = "找不到这个村";
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn a_lost_database_is_a_503_to_retry_not_a_500() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let e = AppError::from(Error::DatabaseError(kind, Box::new("gone".to_string())));
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            let res = e.error_response();
+            assert_eq!(
+                res.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+                Some("5")
+            );
+        }
+        let other = AppError::from(Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("dup".to_string()),
+        ));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -116,13 +116,19 @@ impl AppState {
         let keys = Arc::new(crypto::Keys::derive(secret.as_bytes()));
         let cameras = Arc::new(Cameras::new(&config, &db, &keys, offset));
         let per_minute = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN);
+        let tv_cache = Arc::new(web::tv::cache::TvCache::default());
+        // Other instances on the same PostgreSQL announce their changes.
+        #[cfg(feature = "postgres")]
+        if let db::DbUrl::Postgres(url) = db.url() {
+            web::tv::listen::spawn(url, Arc::downgrade(&tv_cache));
+        }
         Ok(AppState {
             config: Arc::new(config),
             db,
             offset,
             session_key,
             login_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
-            tv_cache: Arc::default(),
+            tv_cache,
             keys,
             cameras,
         })

@@ -303,6 +303,9 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &PlaceForm) -> Ap
                 places::updated_at.eq(crate::time::now()),
             ))
             .execute(conn)?;
+        // The name shows on its pages (a township's and county's on their
+        // villages' pages); a moved village's view reloads its new township.
+        crate::changes::touch(conn, id)?;
         audit::record(
             conn,
             actor,

@@ -15,13 +15,13 @@ use village_portal::db::schema::{audit_log, settings, users as users_table};
 use village_portal::db::{Database, DbConn};
 use village_portal::{crypto, households, places, users};
 
-const BIN: &str = env!("CARGO_BIN_EXE_village-portal");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_village-portal");
 const DEMO_PASSWORD: &str = crate::util::DEMO_PASSWORD;
 /// Longest a command that does not serve may take.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables that would leak the caller's settings into the child.
-fn leaky(key: &str) -> bool {
+pub(crate) fn leaky(key: &str) -> bool {
     key.starts_with("PORTAL_")
         || key == "DATABASE_URL"
         || key == "RUST_LOG"
@@ -245,7 +245,7 @@ fn run_command(mut cmd: Command, stdin: Option<&str>, timeout: Duration) -> Out 
 }
 
 /// A port nobody listens on right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -255,14 +255,14 @@ fn free_port() -> u16 {
 // ---------------------------------------------------------------- HTTP
 
 /// A response of the running server, read whole.
-struct HttpResp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(crate) struct HttpResp {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl HttpResp {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -271,11 +271,17 @@ impl HttpResp {
 }
 
 /// One HTTP/1.0 request on a fresh connection.
-fn http(port: u16, method: &str, path: &str, cookies: &str, form: Option<&str>) -> HttpResp {
+pub(crate) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookies: &str,
+    form: Option<&str>,
+) -> HttpResp {
     try_http(port, method, path, cookies, form).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
-fn try_http(
+pub(crate) fn try_http(
     port: u16,
     method: &str,
     path: &str,
@@ -321,7 +327,7 @@ fn try_http(
 
 /// A browser's worth of state for talking to the running server.
 #[derive(Default)]
-struct Jar(HashMap<String, String>);
+pub(crate) struct Jar(HashMap<String, String>);
 
 impl Jar {
     fn header(&self) -> String {
@@ -332,7 +338,13 @@ impl Jar {
             .join("; ")
     }
 
-    fn request(&mut self, port: u16, method: &str, path: &str, form: Option<&str>) -> HttpResp {
+    pub(crate) fn request(
+        &mut self,
+        port: u16,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+    ) -> HttpResp {
         let res = http(port, method, path, &self.header(), form);
         for (k, v) in &res.headers {
             if !k.eq_ignore_ascii_case("set-cookie") {
@@ -353,7 +365,7 @@ impl Jar {
     }
 
     /// Signs in through the real form; returns the answer to the POST.
-    fn login(&mut self, port: u16, username: &str, password: &str) -> HttpResp {
+    pub(crate) fn login(&mut self, port: u16, username: &str, password: &str) -> HttpResp {
         let page = self.request(port, "GET", "/admin/login", None);
         assert_eq!(page.status, 200, "{}", page.body);
         let marker = "name=\"csrf_token\" value=\"";
@@ -373,9 +385,9 @@ impl Jar {
 // ---------------------------------------------------------------- servers
 
 /// A running `serve`; killed when dropped, so a failing test leaves no server.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     stdout: PathBuf,
     stderr: PathBuf,
 }
@@ -383,7 +395,7 @@ struct Server {
 impl Server {
     /// Starts `serve ARGS` with output going to files in `logs`, and waits
     /// until `/healthz` answers on `port`.
-    fn start(mut cmd: Command, port: u16, logs: &Path, name: &str) -> Server {
+    pub(crate) fn start(mut cmd: Command, port: u16, logs: &Path, name: &str) -> Server {
         let stdout = logs.join(format!("{name}.out"));
         let stderr = logs.join(format!("{name}.err"));
         cmd.stdin(Stdio::null())
@@ -426,9 +438,15 @@ impl Server {
         }
     }
 
-    fn logs(&self) -> (String, String) {
+    pub(crate) fn logs(&self) -> (String, String) {
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         (read(&self.stdout), read(&self.stderr))
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Stops the server; returns its stdout and stderr.

@@ -18,6 +18,7 @@ mod health_admin;
 mod health_api;
 mod health_import;
 mod health_tv;
+mod instances;
 mod media;
 mod permissions;
 mod smoke;

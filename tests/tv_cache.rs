@@ -238,3 +238,277 @@ async fn odd_page_numbers_and_queries_show_the_nearest_real_page() {
             .assert_contains("首页");
     }
 }
+
+/// The article a create redirected to.
+fn created(res: &Resp) -> i64 {
+    assert_eq!(res.status, 303, "not created:\n{}", res.body);
+    res.location()
+        .and_then(|to| to.trim_start_matches("/admin/articles/").split('?').next())
+        .and_then(|id| id.parse().ok())
+        .expect("article id")
+}
+
+fn version_of(app: &TestApp, id: i64) -> String {
+    articles::table
+        .find(id)
+        .select(articles::version)
+        .first::<i32>(&mut *app.state.db.get().expect("connection"))
+        .expect("article")
+        .to_string()
+}
+
+/// Writes a notice as `who` in scope `scope` and sends it on (submitted for
+/// review, or published when `who` may publish there).
+async fn write_and_submit(
+    who: &mut Client<impl AppService>,
+    app: &TestApp,
+    scope: &str,
+    title: &str,
+) -> i64 {
+    let id = created(
+        &who.submit(
+            "/admin/articles/new",
+            "/admin/articles/new",
+            &[
+                ("section", "notices"),
+                ("scope", scope),
+                ("title", title),
+                ("body", "<p>请各位村民相互转告。</p>"),
+            ],
+        )
+        .await,
+    );
+    let v = version_of(app, id);
+    who.submit(
+        &format!("/admin/articles/{id}"),
+        &format!("/admin/articles/{id}/submit"),
+        &[("version", &v)],
+    )
+    .await
+    .assert_status(303);
+    id
+}
+
+/// Pages of villages in two townships (gengjing and chenzhuang in
+/// 黄河路街道, wangying elsewhere); lists only, whose time does not run
+/// out during a test (the home page's clock changes every minute).
+const PAGES: [&str; 4] = [
+    "/tv/v/gengjing/notices",
+    "/tv/v/gengjing/news",
+    "/tv/v/chenzhuang/notices",
+    "/tv/v/wangying/notices",
+];
+
+/// Which of `PAGES` were served from the cache (no render).
+async fn kept(tv: &mut Client<impl AppService>, app: &TestApp) -> Vec<bool> {
+    let mut out = Vec::new();
+    for path in PAGES {
+        let before = app.state.tv_cache.stats().misses;
+        tv.get(path).await.assert_status(200);
+        out.push(app.state.tv_cache.stats().misses == before);
+    }
+    out
+}
+
+fn generations(app: &TestApp) -> std::collections::HashMap<i64, i64> {
+    village_portal::changes::generations(&mut app.state.db.get().expect("connection"))
+        .expect("generations")
+}
+
+async fn warm(tv: &mut Client<impl AppService>, app: &TestApp) {
+    kept(tv, app).await;
+    assert_eq!(kept(tv, app).await, [true; 4], "warm pages are served kept");
+}
+
+#[actix_web::test]
+async fn drafts_sign_ins_rejections_and_readings_keep_every_page() {
+    let app = TestApp::demo();
+    crate::health_api::set_token(&app);
+    let mut tv = app.client().await;
+    warm(&mut tv, &app).await;
+    let etags: Vec<Option<String>> = {
+        let mut e = Vec::new();
+        for path in PAGES {
+            e.push(tv.get(path).await.header("etag").map(str::to_string));
+        }
+        e
+    };
+
+    let before = generations(&app);
+
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    let id = write_and_submit(&mut clerk, &app, "village", "一篇还在审核的通知").await;
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    let v = version_of(&app, id);
+    official
+        .submit(
+            &format!("/admin/articles/{id}/review"),
+            &format!("/admin/articles/{id}/reject"),
+            &[("version", &v), ("reason", "请补充时间")],
+        )
+        .await
+        .assert_status(303);
+    let reading =
+        crate::health_api::post(&app, Some(crate::health_api::TOKEN), crate::health_api::BP).await;
+    assert_eq!(reading.json()["accepted"], 1, "{}", reading.body);
+    official
+        .post_signed("/admin/logout", &[])
+        .await
+        .assert_not_server_error();
+
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [true; 4],
+        "nothing any TV shows changed: every page stays kept"
+    );
+    for (path, etag) in PAGES.iter().zip(etags) {
+        let res = get_with(
+            &mut tv,
+            path,
+            header::IF_NONE_MATCH,
+            etag.as_deref().unwrap_or(""),
+        )
+        .await;
+        res.assert_status(304);
+    }
+    assert_eq!(
+        generations(&app),
+        before,
+        "no generation moved for writes TVs do not show"
+    );
+}
+
+#[actix_web::test]
+async fn an_approval_drops_its_village_a_township_notice_its_villages_a_county_notice_all() {
+    let app = TestApp::demo();
+    let mut tv = app.client().await;
+    warm(&mut tv, &app).await;
+
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    let id = write_and_submit(&mut clerk, &app, "village", "耿井村的新通知").await;
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [true; 4],
+        "pending changes nothing"
+    );
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    let v = version_of(&app, id);
+    official
+        .submit(
+            &format!("/admin/articles/{id}/review"),
+            &format!("/admin/articles/{id}/approve"),
+            &[("version", &v)],
+        )
+        .await
+        .assert_status(303);
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [false, false, true, true],
+        "an approval in gengjing drops gengjing's pages only"
+    );
+    tv.get("/tv/v/gengjing/notices")
+        .await
+        .assert_contains("耿井村的新通知");
+
+    write_and_submit(&mut official, &app, "township", "黄河路街道的通知").await;
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [false, false, false, true],
+        "a township notice drops the pages of its villages"
+    );
+    tv.get("/tv/v/chenzhuang/notices")
+        .await
+        .assert_contains("黄河路街道的通知");
+
+    let mut admin = app.client().await;
+    admin.login_as("admin").await;
+    write_and_submit(&mut admin, &app, "county", "全区的通知").await;
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [false; 4],
+        "a county notice drops every village's pages"
+    );
+    tv.get("/tv/v/wangying/notices")
+        .await
+        .assert_contains("全区的通知");
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [true; 4],
+        "and they are kept again"
+    );
+}
+
+/// Notifications that are not ours or come in a flood change nothing; a
+/// listener whose connection is cut connects again and flushes the cache.
+#[cfg(feature = "postgres")]
+#[actix_web::test]
+async fn the_listener_ignores_strangers_and_flushes_when_it_comes_back() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    if !crate::util::on_postgres() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: tv_cache::the_listener_ignores_strangers_and_flushes_when_it_comes_back runs on PostgreSQL only"
+        );
+        return;
+    }
+    let app = TestApp::demo();
+    let cache = app.state.tv_cache.clone();
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while !ok() {
+            assert!(Instant::now() < deadline, "{what} within 8 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    until("the listener connects", &|| cache.listening());
+    let mut tv = app.client().await;
+    warm(&mut tv, &app).await;
+
+    let mut conn = app.state.db.get().expect("connection");
+    let channel = village_portal::changes::CHANNEL;
+    for payload in ["not-a-place", "", "-3", "1;DROP TABLE places"] {
+        diesel::sql_query(format!("SELECT pg_notify('{channel}', '{payload}')"))
+            .execute(&mut *conn)
+            .expect("notify");
+    }
+    // A flood of well-formed ones whose generations did not move.
+    diesel::sql_query(format!(
+        "SELECT pg_notify('{channel}', g::text) FROM generate_series(1, 2000) AS g"
+    ))
+    .execute(&mut *conn)
+    .expect("flood");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(kept(&mut tv, &app).await, [true; 4], "nothing changed");
+
+    let flushes = cache.stats().flushes;
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = '{}' AND datname = current_database()",
+        village_portal::web::tv::listen::APPLICATION_NAME
+    ))
+    .execute(&mut *conn)
+    .expect("cut the listener");
+    until("the listener connects again and flushes", &|| {
+        cache.stats().flushes > flushes && cache.listening()
+    });
+    assert_eq!(
+        kept(&mut tv, &app).await,
+        [false; 4],
+        "flushed on reconnect"
+    );
+    assert_eq!(kept(&mut tv, &app).await, [true; 4]);
+
+    // And kept pages follow changes again.
+    drop(conn);
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    write_and_submit(&mut official, &app, "township", "重新连上之后的通知").await;
+    tv.get("/tv/v/gengjing/notices")
+        .await
+        .assert_contains("重新连上之后的通知");
+}

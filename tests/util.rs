@@ -117,7 +117,7 @@ impl std::ops::DerefMut for Arranged {
 
 impl Drop for Arranged {
     fn drop(&mut self) {
-        let _ = village_portal::changes::bump(&mut self.conn);
+        let _ = village_portal::changes::touch_all(&mut self.conn);
         self.cache.mark_dirty();
     }
 }

@@ -450,6 +450,8 @@ fn publish(
                 articles::published_at.eq(rev.publish_at.unwrap_or(now)),
             ))
             .execute(conn)?;
+        // On air now (or at its publish time): the place's TVs change.
+        crate::changes::touch(conn, article.place_id)?;
         finish(
             conn,
             actor,
@@ -527,6 +529,7 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: i64, seen: Option<i64>) -> 
         diesel::update(articles::table.find(id))
             .set(articles::archived.eq(true))
             .execute(conn)?;
+        crate::changes::touch(conn, article.place_id)?;
         finish(
             conn,
             actor,

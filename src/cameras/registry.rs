@@ -238,6 +238,7 @@ pub fn create_from(
             .execute(conn)?;
         let id = db::last_insert_id(conn)?;
         super::worker::create_leases(conn, id, now)?;
+        crate::changes::touch(conn, c.village.id)?;
         audit::record(
             conn,
             actor,
@@ -324,6 +325,10 @@ pub fn update(
                 .execute(conn)?;
             super::worker::due_now(conn, id, now)?;
         }
+        crate::changes::touch(conn, before.village_id)?;
+        if before.village_id != c.village.id {
+            crate::changes::touch(conn, c.village.id)?;
+        }
         audit::record(
             conn,
             actor,
@@ -356,6 +361,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         diesel::delete(camera_snapshots::table.filter(camera_snapshots::camera_id.eq(id)))
             .execute(conn)?;
         diesel::delete(cameras::table.find(id)).execute(conn)?;
+        crate::changes::touch(conn, camera.village_id)?;
         audit::record(
             conn,
             actor,

@@ -77,7 +77,7 @@ pub fn record_failure(
             diesel::update(cameras::table.find(camera_id))
                 .set(cameras::status_reason.eq(&reason))
                 .execute(conn)?;
-            crate::changes::bump(conn)?;
+            crate::changes::touch(conn, camera.village_id)?;
         }
         Ok(camera.status())
     })
@@ -149,5 +149,5 @@ fn change(
             format!(" ({reason})")
         }
     );
-    crate::changes::bump(conn)
+    crate::changes::touch(conn, camera.village_id)
 }

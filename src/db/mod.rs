@@ -212,7 +212,9 @@ impl Database {
         }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
+            // While the database is down a request waits this long for a
+            // connection before its 503 (TVs and load balancers ask again).
+            .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
         Ok(Database { pool, url })

@@ -72,6 +72,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    place_generations (place_id) {
+        place_id -> BigInt,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     blobs (id) {
         id -> BigInt,
         sha256 -> Text,
@@ -346,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     login_failures,
     settings,
+    place_generations,
     blobs,
     media,
     articles,

@@ -159,6 +159,7 @@ pub fn load(conn: &mut DbConn, scale: &Scale, offset: FixedOffset) -> AppResult<
             )
         })?;
     }
+    crate::changes::touch_all(conn)?;
     Ok(report)
 }
 

@@ -168,6 +168,8 @@ pub fn load_with_token(
             articles::load_for_village(conn, village, clerk, "official", offset)?;
     }
     report.health = health::load(conn, &actor, token, offset)?;
+    // Loaded beside a running portal (PostgreSQL): its TVs show it now.
+    crate::changes::touch_all(conn)?;
     Ok(report)
 }
 

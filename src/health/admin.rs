@@ -247,6 +247,8 @@ pub fn create_station(
                 }
             })?;
         let id = db::last_insert_id(conn)?;
+        // The village's health page shows its station.
+        crate::changes::touch(conn, village.id)?;
         audit::record(
             conn,
             actor,
@@ -293,6 +295,7 @@ pub fn update_station(
                 health_stations::updated_at.eq(crate::time::now()),
             ))
             .execute(conn)?;
+        crate::changes::touch(conn, before.village_id)?;
         audit::record(
             conn,
             actor,

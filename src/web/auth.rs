@@ -223,6 +223,11 @@ async fn login(
             },
         )
     };
+    // One entry per client address ever seen: forget the quiet ones now and
+    // then, so the limiter's memory stays bounded.
+    if state.login_bursts.len() > 4096 {
+        state.login_bursts.retain_recent();
+    }
     if state.login_bursts.check_key(&client).is_err() {
         return retry(
             StatusCode::TOO_MANY_REQUESTS,

@@ -52,8 +52,24 @@ pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// This instance's TV page cache counters, for monitors and the benchmark
+/// (hit rate, bytes kept); no content, nothing secret.
+#[get("/healthz/cache")]
+async fn cache_stats(state: web::Data<AppState>) -> HttpResponse {
+    let s = state.tv_cache.stats();
+    HttpResponse::Ok().json(serde_json::json!({
+        "hits": s.hits,
+        "misses": s.misses,
+        "pages": s.pages,
+        "bytes": s.bytes,
+        "views": s.views,
+        "flushes": s.flushes,
+    }))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
+        .service(cache_stats)
         .configure(articles::routes)
         .configure(health::routes)
         .configure(cameras::routes);

@@ -3,14 +3,18 @@
 //! Two things are kept: each village's [`VillageView`] (the village, its
 //! township, its live alert, and when any of that next changes by itself)
 //! and each rendered page (its bytes, gzipped bytes and ETag) under its
-//! address. Both are dropped when
-//! - the change stamp (`crate::changes`) moves: checked on the next request
-//!   after a write through this instance, and at most `CHECK_EVERY` late for
-//!   writes through another instance (several instances on PostgreSQL);
-//! - their `until` passes: a scheduled publish, an expiry, an alert starting
-//!   or ending, local midnight (the date on every page), the minute (the
-//!   clock on the home page).
+//! address. Each remembers the generations (`crate::changes`) of its
+//! village, township and county it was made from, and is served only while
+//! - those generations are still the ones this instance knows: they are
+//!   read again on the next request after a write through this instance,
+//!   when another instance announces a change (PostgreSQL `NOTIFY`, see
+//!   `listen`), and at least every `POLL_EVERY` (`BACKSTOP_EVERY` while the
+//!   listener is connected) for anything missed;
+//! - its `until` has not passed: a scheduled publish, an expiry, an alert
+//!   starting or ending, local midnight (the date on every page), the minute
+//!   (the clock on the home page).
 //!
+//! A change in one village leaves every other village's pages kept.
 //! A handler opts a response in with [`cacheable`]; nothing else is kept.
 //! While one request renders a page, others asking for it wait for that
 //! render instead of repeating it (a county's boxes all open the home page
@@ -29,21 +33,27 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use super::village::VillageView;
+use super::village::{Village, VillageView};
+use crate::access::PlaceScope;
 use crate::error::AppError;
 use crate::AppState;
 
-/// How stale a page may be after a change made through another instance.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
-/// Bytes of pages kept (plain plus gzipped); past it, expired pages go
-/// first, then everything (a county has ~700 villages x a few dozen pages of
+/// How often the generations are read when no listener tells of changes
+/// (SQLite, or PostgreSQL while the listening connection is down).
+const POLL_EVERY: Duration = Duration::from_secs(1);
+/// The backstop poll while the listener is connected.
+const BACKSTOP_EVERY: Duration = Duration::from_secs(3);
+/// Bytes of pages kept (plain plus gzipped); past it, the least recently
+/// used half goes (a county has ~700 villages x a few dozen pages of
 /// ~15 KB: the budget holds the busy ones).
-const BUDGET_BYTES: usize = 48 * 1024 * 1024;
+const BUDGET_BYTES: usize = 32 * 1024 * 1024;
+/// Village views kept at most (each is a few hundred bytes).
+const MAX_VIEWS: usize = 4096;
 /// Pages shorter than this are not worth compressing.
 const GZIP_FROM: usize = 1024;
 
@@ -57,6 +67,14 @@ pub fn cacheable(mut res: HttpResponse, until: NaiveDateTime) -> HttpResponse {
     res
 }
 
+/// What a kept view or page was made from: the generations of its village,
+/// township and county (id 0: none), and the flush it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deps {
+    flush: u64,
+    places: [(i64, i64); 3],
+}
+
 /// A rendered page as it is served again.
 pub struct Page {
     body: web::Bytes,
@@ -64,6 +82,9 @@ pub struct Page {
     etag: HeaderValue,
     content_type: HeaderValue,
     until: NaiveDateTime,
+    deps: Option<Deps>,
+    /// The tick of its last use, for eviction.
+    used: AtomicU64,
 }
 
 impl Page {
@@ -80,6 +101,8 @@ impl Page {
             body,
             content_type,
             until,
+            deps: None,
+            used: AtomicU64::new(0),
         }
     }
 
@@ -96,8 +119,13 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
 
 #[derive(Default)]
 struct Inner {
-    /// The change stamp everything kept belongs to.
-    stamp: Option<String>,
+    /// The generations this instance knows; `known` false: none can be
+    /// trusted (the last read failed), so nothing is served or kept.
+    gens: HashMap<i64, i64>,
+    known: bool,
+    /// Raised on every change of `gens` and every flush.
+    serial: u64,
+    flush: u64,
     checked: Option<Instant>,
     views: HashMap<String, Arc<VillageView>>,
     pages: HashMap<String, Arc<Page>>,
@@ -107,23 +135,85 @@ struct Inner {
 }
 
 impl Inner {
+    fn fresh(&self, deps: Option<&Deps>) -> bool {
+        let Some(deps) = deps else { return false };
+        self.known
+            && deps.flush == self.flush
+            && deps
+                .places
+                .iter()
+                .all(|(id, g)| *id == 0 || self.gens.get(id).copied().unwrap_or(0) == *g)
+    }
+
+    fn deps(&self, scope: &PlaceScope) -> Deps {
+        let g = |id: Option<i64>| {
+            id.map_or((0, 0), |id| (id, self.gens.get(&id).copied().unwrap_or(0)))
+        };
+        Deps {
+            flush: self.flush,
+            places: [g(Some(scope.id)), g(scope.township_id), g(scope.county_id)],
+        }
+    }
+
+    /// Drops what the current generations no longer allow (frees memory
+    /// early; lookups check freshness anyway).
+    fn prune(&mut self) {
+        let views: Vec<String> = self
+            .views
+            .iter()
+            .filter(|(_, v)| !self.fresh(v.deps.as_ref()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in views {
+            self.views.remove(&k);
+        }
+        let pages: Vec<String> = self
+            .pages
+            .iter()
+            .filter(|(_, p)| !self.fresh(p.deps.as_ref()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in pages {
+            if let Some(p) = self.pages.remove(&k) {
+                self.bytes = self.bytes.saturating_sub(p.size());
+            }
+        }
+    }
+
     fn clear(&mut self) {
         self.views.clear();
         self.pages.clear();
         self.bytes = 0;
+        self.flush += 1;
+        self.serial += 1;
     }
+}
+
+/// Counters for tests and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub hits: u64,
+    pub misses: u64,
+    pub pages: usize,
+    pub bytes: usize,
+    pub views: usize,
+    /// Times everything was dropped at once (listener back, failed read).
+    pub flushes: u64,
 }
 
 #[derive(Default)]
 pub struct TvCache {
     inner: Mutex<Inner>,
-    /// Set after a write through this instance: check the stamp now.
+    /// Set after a write through this instance or a notification: read the
+    /// generations on the next request.
     dirty: AtomicBool,
-    /// One request at a time asks the database for the stamp.
+    /// One request at a time reads the generations.
     checking: AtomicBool,
-    /// Counts clears: a page rendered from data older than the last clear
-    /// is not kept.
-    epoch: AtomicU64,
+    /// Whether a listener hears other instances' changes (the poll may be slower).
+    listening: AtomicBool,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    tick: AtomicU64,
 }
 
 impl TvCache {
@@ -133,50 +223,77 @@ impl TvCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Something may have changed: check the stamp on the next request.
+    /// Something may have changed: read the generations on the next request.
     pub fn mark_dirty(&self) {
         self.dirty.store(true, Ordering::SeqCst);
     }
 
-    fn clear(&self, inner: &mut Inner) {
-        inner.clear();
-        self.epoch.fetch_add(1, Ordering::SeqCst);
+    /// Forgets everything kept (the listener reconnected: changes may have
+    /// gone unheard) and reads the generations on the next request.
+    pub fn flush(&self) {
+        self.lock().clear();
+        self.mark_dirty();
     }
 
-    /// Compares the change stamp when due, dropping everything on a change.
+    /// Whether a listener is connected (set by `listen`).
+    pub fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::SeqCst);
+    }
+
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    pub fn stats(&self) -> Stats {
+        let inner = self.lock();
+        Stats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            pages: inner.pages.len(),
+            bytes: inner.bytes,
+            views: inner.views.len(),
+            flushes: inner.flush,
+        }
+    }
+
+    fn poll_every(&self) -> Duration {
+        if self.listening.load(Ordering::SeqCst) {
+            BACKSTOP_EVERY
+        } else {
+            POLL_EVERY
+        }
+    }
+
+    /// Reads the generations when due; what they no longer allow is dropped.
     pub async fn sync(&self, db: &crate::db::Database) {
+        let every = self.poll_every();
         let due = self.dirty.load(Ordering::SeqCst)
-            || self
-                .lock()
-                .checked
-                .is_none_or(|at| at.elapsed() >= CHECK_EVERY);
+            || self.lock().checked.is_none_or(|at| at.elapsed() >= every);
         if !due || self.checking.swap(true, Ordering::SeqCst) {
             return;
         }
         self.dirty.store(false, Ordering::SeqCst);
-        let stamp = db.run(crate::changes::current).await;
+        let gens = db.run(|conn| Ok(crate::changes::generations(conn)?)).await;
         self.checking.store(false, Ordering::SeqCst);
         let mut inner = self.lock();
-        match stamp {
-            Ok(stamp) => {
+        match gens {
+            Ok(gens) => {
                 inner.checked = Some(Instant::now());
-                if inner.stamp.as_ref() != Some(&stamp) {
-                    self.clear(&mut inner);
-                    inner.stamp = Some(stamp);
+                if !inner.known || inner.gens != gens {
+                    inner.gens = gens;
+                    inner.known = true;
+                    inner.serial += 1;
+                    inner.prune();
                 }
             }
             Err(e) => {
                 // Unsure what changed: keep nothing and ask again next time.
-                log::warn!("tv cache: reading the change stamp failed: {e}");
-                self.clear(&mut inner);
-                inner.stamp = None;
+                log::warn!("tv cache: reading the generations failed: {e}");
+                inner.clear();
+                inner.known = false;
                 inner.checked = None;
             }
         }
-    }
-
-    fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
     }
 
     /// The kept view of a village, loading it when missing or out of date.
@@ -187,35 +304,49 @@ impl TvCache {
         code: &str,
     ) -> Result<Option<Arc<VillageView>>, AppError> {
         let now = crate::time::now();
-        if let Some(v) = self.lock().views.get(code) {
-            if now < v.until {
-                return Ok(Some(v.clone()));
+        let serial = {
+            let inner = self.lock();
+            if let Some(v) = inner.views.get(code) {
+                if now < v.until && inner.fresh(v.deps.as_ref()) {
+                    return Ok(Some(v.clone()));
+                }
             }
-        }
-        let epoch = self.epoch();
+            inner.serial
+        };
         let lookup = code.to_string();
         let offset = state.offset;
-        let Some(view) = state
+        let Some(mut view) = state
             .db
             .run(move |conn| VillageView::load(conn, &lookup, now, offset))
             .await?
         else {
             return Ok(None);
         };
-        let view = Arc::new(view);
         let mut inner = self.lock();
-        if self.epoch() == epoch {
+        // Kept only when no generation moved while it loaded: then it is at
+        // least as new as the generations it is tagged with.
+        if inner.serial == serial && inner.known {
+            view.deps = Some(inner.deps(&view.scope));
+        }
+        let view = Arc::new(view);
+        if view.deps.is_some() {
+            if inner.views.len() >= MAX_VIEWS {
+                inner.views.clear();
+            }
             inner.views.insert(code.to_string(), view.clone());
         }
         Ok(Some(view))
     }
 
     fn page(&self, key: &str, now: NaiveDateTime) -> Option<Arc<Page>> {
-        self.lock()
+        let inner = self.lock();
+        let page = inner
             .pages
             .get(key)
-            .filter(|p| now < p.until)
-            .cloned()
+            .filter(|p| now < p.until && inner.fresh(p.deps.as_ref()))?;
+        page.used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        Some(page.clone())
     }
 
     /// Claims the render of a page, or says whose render to wait for.
@@ -233,25 +364,42 @@ impl TvCache {
         })
     }
 
-    fn keep(&self, key: String, page: Arc<Page>, epoch: u64) {
+    fn keep(&self, key: String, page: Arc<Page>) {
         let mut inner = self.lock();
-        if self.epoch() != epoch {
+        if !inner.fresh(page.deps.as_ref()) {
             return;
         }
+        page.used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         if inner.bytes + page.size() > BUDGET_BYTES {
-            let now = crate::time::now();
-            inner.pages.retain(|_, p| now < p.until);
-            inner.bytes = inner.pages.values().map(|p| p.size()).sum();
-            if inner.bytes + page.size() > BUDGET_BYTES {
-                inner.pages.clear();
-                inner.bytes = 0;
-            }
+            evict(&mut inner);
         }
         inner.bytes += page.size();
         if let Some(old) = inner.pages.insert(key, page) {
             inner.bytes = inner.bytes.saturating_sub(old.size());
         }
     }
+}
+
+/// Makes room: drops pages past their time, then the least recently used
+/// half of the rest.
+fn evict(inner: &mut Inner) {
+    let now = crate::time::now();
+    inner.pages.retain(|_, p| now < p.until);
+    let mut used: Vec<u64> = inner
+        .pages
+        .values()
+        .map(|p| p.used.load(Ordering::Relaxed))
+        .collect();
+    let total: usize = inner.pages.values().map(|p| p.size()).sum();
+    if !used.is_empty() && total > BUDGET_BYTES / 2 {
+        let mid = used.len() / 2;
+        let median = *used.select_nth_unstable(mid).1;
+        inner
+            .pages
+            .retain(|_, p| p.used.load(Ordering::Relaxed) > median);
+    }
+    inner.bytes = inner.pages.values().map(|p| p.size()).sum();
 }
 
 /// A render in progress. Dropping it (rendered, failed or not cacheable)
@@ -381,6 +529,7 @@ pub async fn pages(
     let mut waited = false;
     let _flight = loop {
         if let Some(page) = cache.page(&key, crate::time::now()) {
+            cache.hits.fetch_add(1, Ordering::Relaxed);
             let res = respond(req.request(), &page);
             return Ok(req.into_response(res));
         }
@@ -395,8 +544,15 @@ pub async fn pages(
             Err(_) => break None,
         }
     };
-    let epoch = cache.epoch();
+    cache.misses.fetch_add(1, Ordering::Relaxed);
     let res = next.call(req).await?;
+    // The page is as new as the village view it was rendered with (the
+    // gate found it after reading the generations).
+    let deps = res
+        .request()
+        .extensions()
+        .get::<Village>()
+        .and_then(|v| v.deps);
     let Some(Cacheable(until)) = res.response().extensions().get::<Cacheable>().copied() else {
         return Ok(res.map_into_boxed_body());
     };
@@ -412,8 +568,10 @@ pub async fn pages(
     let bytes = body::to_bytes(res.into_body())
         .await
         .map_err(|_| AppError::Internal("reading a rendered page failed".into()))?;
-    let page = Arc::new(Page::new(bytes, content_type, until));
-    cache.keep(key, page.clone(), epoch);
+    let mut page = Page::new(bytes, content_type, until);
+    page.deps = deps;
+    let page = Arc::new(page);
+    cache.keep(key, page.clone());
     let res = respond(&req, &page);
     Ok(ServiceResponse::new(req, res))
 }

@@ -12,6 +12,8 @@ pub mod articles;
 pub mod cache;
 pub mod cameras;
 pub mod health;
+#[cfg(feature = "postgres")]
+pub mod listen;
 pub mod player;
 pub mod village;
 

@@ -27,6 +27,9 @@ pub struct VillageView {
     /// scheduled publish or an expiry, an alert starting or ending, or
     /// local midnight (pages show the date).
     pub until: NaiveDateTime,
+    /// The generations it was loaded at, set by the cache when it keeps it
+    /// (`None`: not kept, and pages rendered with it are not kept either).
+    pub deps: Option<super::cache::Deps>,
 }
 
 impl VillageView {
@@ -65,6 +68,7 @@ impl VillageView {
             scope,
             alert,
             until,
+            deps: None,
         }))
     }
 }
