@@ -17,6 +17,7 @@ pub mod households;
 pub mod media;
 pub mod places;
 pub mod settings;
+pub mod text;
 pub mod time;
 pub mod users;
 pub mod validate;

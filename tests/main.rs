@@ -22,3 +22,4 @@ mod permissions;
 mod smoke;
 mod tv;
 mod tv_cache;
+mod tv_screen;
