@@ -203,3 +203,22 @@ async fn every_focus_style_has_a_class_twin_for_engines_without_focus() {
     let js = c.get(&js_href).await.body;
     assert!(js.contains("' focus'"), "tv.js sets the focus class");
 }
+
+#[actix_web::test]
+async fn a_short_list_shows_the_start_of_its_newest_item() {
+    let app = TestApp::demo();
+    let mut c = app.client().await;
+    // The demo's 通知公告 has fewer rows than a page holds.
+    let list = c.get(&format!("{HOME}/notices")).await;
+    list.assert_status(200);
+    let rows = count(&list.body, "class=\"row\"");
+    assert!(rows > 0 && rows < 3, "{rows} rows");
+    list.assert_contains("class=\"filler\"")
+        .assert_contains("最新一条");
+    // A full list has no room for it.
+    for i in 1..=9 {
+        publish(&app, "news", &format!("第{i}组新闻"));
+    }
+    let full = c.get(&format!("{HOME}/news")).await;
+    assert!(!full.body.contains("class=\"filler\""));
+}

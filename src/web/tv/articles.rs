@@ -29,11 +29,22 @@ struct Pager {
     next: Option<String>,
 }
 
+/// What fills the room under a short list: the start of its newest item.
+struct Filler {
+    title: String,
+    /// Breakable HTML, cut to the box.
+    text_html: String,
+}
+
+/// Lists with fewer rows than this get a [`Filler`] on their first page.
+const FILL_BELOW: usize = 3;
+
 #[derive(Template)]
 #[template(path = "tv/list.html")]
 struct ListPage {
     frame: Frame,
     title: &'static str,
+    filler: Option<Filler>,
     tabs: Vec<Tab>,
     rows: Vec<Tile>,
     page: i64,
@@ -126,7 +137,7 @@ pub async fn section_list(
     let scope = view.scope;
     let now = crate::time::now();
     let cat = category.clone();
-    let (rows, total, videos) = state
+    let (rows, total, videos, newest) = state
         .db
         .run(move |conn| {
             let (rows, total) =
@@ -136,7 +147,16 @@ pub async fn section_list(
             } else {
                 Vec::new()
             };
-            Ok((rows, total, videos))
+            // A short list leaves the screen empty: show its newest item's start.
+            let newest = match rows.first() {
+                Some(a) if section != Section::Videos && rows.len() < FILL_BELOW && asked <= 1 => {
+                    articles::for_tv(conn, &scope, a.id, now)
+                        .ok()
+                        .map(|(_, rev)| rev)
+                }
+                _ => None,
+            };
+            Ok((rows, total, videos, newest))
         })
         .await?;
     let code = &view.village.code;
@@ -230,9 +250,18 @@ pub async fn section_list(
                     .unwrap_or_default(),
             })
             .collect();
+        let columns = if screen.is_sd() { 150 } else { 200 };
+        let filler = newest.map(|rev| Filler {
+            title: crate::text::cut(&rev.title, columns / 3),
+            text_html: crate::text::wbr(&crate::text::cut(
+                &articles::sanitize::plain_text(&rev.body),
+                columns,
+            )),
+        });
         super::super::render(&ListPage {
             frame,
             title: section.label(),
+            filler,
             tabs,
             rows,
             page: pager.page,
