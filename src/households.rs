@@ -27,7 +27,12 @@ pub struct Household {
     pub pin_failures: i32,
     /// The TV PIN is refused until then (UTC).
     pub pin_locked_until: Option<NaiveDateTime>,
+    /// The box's screen: `hd` or `sd` (see [`SCREENS`]).
+    pub screen: String,
 }
+
+/// The screens a household's box may have: value and label.
+pub const SCREENS: [(&str, &str); 2] = [("hd", "高清 1280×720"), ("sd", "标清 720×576")];
 
 #[derive(Insertable)]
 #[diesel(table_name = households)]
@@ -36,6 +41,7 @@ struct NewHousehold<'a> {
     stb_id: &'a str,
     number: &'a str,
     pin_hash: &'a str,
+    screen: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -51,6 +57,23 @@ pub struct HouseholdForm {
     pub number: String,
     #[serde(default)]
     pub pin: String,
+    /// `hd` or `sd`; empty means `hd`.
+    #[serde(default)]
+    pub screen: String,
+}
+
+impl HouseholdForm {
+    /// The screen as stored (an empty field is HD).
+    pub fn screen_value(&self) -> &str {
+        match self.screen.trim() {
+            "" => "hd",
+            s => s,
+        }
+    }
+
+    pub fn screen_is(&self, value: &str) -> bool {
+        self.screen_value() == value
+    }
 }
 
 pub fn check_pin(pin: &str) -> Result<(), String> {
@@ -126,6 +149,9 @@ fn check_form(
     if pin_required || !form.pin.is_empty() {
         errors.check("pin", check_pin(&form.pin));
     }
+    if !SCREENS.iter().any(|(v, _)| *v == form.screen_value()) {
+        errors.add("screen", "请选择高清或标清");
+    }
     let village = match form.village_id {
         Some(id) => places::get(conn, id)
             .ok()
@@ -198,6 +224,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, form: &HouseholdForm) -> AppResu
                 stb_id,
                 number,
                 pin_hash: &pin_hash,
+                screen: form.screen_value(),
                 created_at: now,
                 updated_at: now,
             })
@@ -243,6 +270,7 @@ pub fn update(
         .field("village_id", before.village_id, village.id)
         .field("stb_id", &before.stb_id, stb_id)
         .field("number", &before.number, number)
+        .field("screen", &before.screen, form.screen_value())
         .secret("pin", !form.pin.is_empty());
     if changes.is_empty() {
         return Ok(before);
@@ -254,6 +282,7 @@ pub fn update(
                 households::stb_id.eq(stb_id),
                 households::number.eq(number),
                 households::pin_hash.eq(&pin_hash),
+                households::screen.eq(form.screen_value()),
                 households::updated_at.eq(crate::time::now()),
             ))
             .execute(conn)

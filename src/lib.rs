@@ -19,6 +19,7 @@ pub mod lectures;
 pub mod media;
 pub mod places;
 pub mod settings;
+pub mod text;
 pub mod time;
 pub mod users;
 pub mod validate;

@@ -12,7 +12,7 @@
   def([33, 34, 372, 373, 120, 121, 427, 428], ['prev', 'next']);
   def([403, 404, 405, 406, 275, 276, 277, 278, 2305, 2306, 2307, 2308], ['red', 'green', 'yellow', 'blue']);
   var COLOUR = { red: '', green: '/notices', yellow: '/health', blue: '/cameras' };
-  var handled = false;
+  var handled = false, last;
 
   function each(list, f) { for (var i = 0; i < list.length; i++) { f(list[i]); } }
   function find(attr, v) {
@@ -36,8 +36,12 @@
     }
     return d.body;
   }
+  /* Many STB engines paint no :focus on links: the .focus class is the highlight. */
   function focus(x) {
     if (!x) { return; }
+    if (last) { last.className = last.className.replace(/ ?\bfocus\b/g, ''); }
+    x.className += ' focus';
+    last = x;
     x.focus();
     group(x).vpLast = x; /* each group remembers its last focused child */
     if (x.id) { W.location.replace('#f=' + x.id); }
@@ -56,10 +60,8 @@
       if (x === cur) { return; }
       var r = x.getBoundingClientRect(), gap, side;
       var slack = 0.3 * (h ? c.right - c.left : c.bottom - c.top);
-      if (dir === 'r') { if (r.left < c.right - slack) { return; } gap = r.left - c.right; }
-      if (dir === 'l') { if (r.right > c.left + slack) { return; } gap = c.left - r.right; }
-      if (dir === 'd') { if (r.top < c.bottom - slack) { return; } gap = r.top - c.bottom; }
-      if (dir === 'u') { if (r.bottom > c.top + slack) { return; } gap = c.top - r.bottom; }
+      gap = dir === 'r' ? r.left - c.right : dir === 'l' ? c.left - r.right : dir === 'd' ? r.top - c.bottom : c.top - r.bottom;
+      if (gap < -slack) { return; }
       side = h ? Math.abs((r.top + r.bottom) - (c.top + c.bottom)) / 2 : Math.abs((r.left + r.right) - (c.left + c.right)) / 2;
       var s = Math.max(gap, 0) + 5 * side;
       if (best === null || s < bestScore) { best = x; bestScore = s; }
@@ -69,9 +71,12 @@
     if (best) { var m = group(best).vpLast; if (m && m.offsetWidth > 0) { return m; } }
     return best;
   }
+  function bare(u) { return u.split('#')[0]; }
+  /* On a page whose 返回 leads to itself (the village home) Back stays. */
   function back() {
     var a = find('rel', 'back'), ref = d.referrer;
-    if (a && !(ref && ref.split('#')[0] === a.href.split('#')[0])) { go(a); } else { W.history.back(); }
+    if (a && bare(a.href) === bare(W.location.href)) { return; }
+    if (a && !(ref && bare(ref) === bare(a.href))) { go(a); } else { W.history.back(); }
   }
   function num(k) {
     var hit = find('data-num', String(k % 48 % 10));
@@ -115,5 +120,5 @@
     d.onkeydown = onKey;
     d.onkeypress = onKey;
   }
-  if (W.addEventListener) { W.addEventListener('load', start, false); } else { W.onload = start; }
+  W.onload = start;
 })();

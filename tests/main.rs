@@ -24,3 +24,4 @@ mod permissions;
 mod smoke;
 mod tv;
 mod tv_cache;
+mod tv_screen;

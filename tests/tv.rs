@@ -122,12 +122,19 @@ pub(crate) async fn assert_tv_rules(
     home: &str,
 ) {
     let body = &res.body;
+    // The box's profile, as its cookie holds it (HD without one).
+    let (w, h) = match c.cookie("vp_screen") {
+        Some("sd") => (720, 576),
+        _ => (1280, 720),
+    };
     assert!(
-        body.contains("<meta name=\"viewport\" content=\"width=1280\">"),
+        body.contains(&format!("<meta name=\"viewport\" content=\"width={w}\">")),
         "{path}: viewport"
     );
     assert!(
-        body.contains("<meta name=\"page-view-size\" content=\"1280*720\">"),
+        body.contains(&format!(
+            "<meta name=\"page-view-size\" content=\"{w}*{h}\">"
+        )),
         "{path}: page-view-size"
     );
     assert!(

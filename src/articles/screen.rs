@@ -11,6 +11,26 @@ pub const CHARS_PER_LINE: usize = 24;
 /// Lines of article text per screen.
 pub const LINES_PER_PAGE: usize = 8;
 
+/// How much text a screen page holds: characters a line, lines a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    pub chars: usize,
+    pub lines: usize,
+}
+
+impl Fit {
+    /// A 1280x720 screen: 800 px of text at 30 px.
+    pub const HD: Fit = Fit {
+        chars: CHARS_PER_LINE,
+        lines: LINES_PER_PAGE,
+    };
+    /// A 720x576 screen: 480 px of text at 24 px, beside the page controls.
+    pub const SD: Fit = Fit {
+        chars: 20,
+        lines: 7,
+    };
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Block {
     html: String,
@@ -108,24 +128,24 @@ fn text_of(html: &str) -> String {
     super::sanitize::plain_text(html)
 }
 
-fn lines_for(text: &str) -> usize {
-    text.chars().count().div_ceil(CHARS_PER_LINE).max(1)
+fn lines_for(text: &str, fit: Fit) -> usize {
+    text.chars().count().div_ceil(fit.chars).max(1)
 }
 
 /// The estimated height of a block, in lines.
-fn height(b: &Block) -> usize {
+fn height(b: &Block, fit: Fit) -> usize {
     match b.kind {
-        Kind::Text => lines_for(&text_of(&b.html)),
-        Kind::Heading => lines_for(&text_of(&b.html)) + 1,
+        Kind::Text => lines_for(&text_of(&b.html), fit),
+        Kind::Heading => lines_for(&text_of(&b.html), fit) + 1,
         Kind::List => b
             .html
             .split("<li")
             .skip(1)
-            .map(|li| lines_for(&text_of(&format!("<li{li}"))))
+            .map(|li| lines_for(&text_of(&format!("<li{li}")), fit))
             .sum::<usize>()
             .max(1),
         Kind::Table => rows(&b.html).len() + 1,
-        Kind::Image => LINES_PER_PAGE,
+        Kind::Image => fit.lines,
     }
 }
 
@@ -179,9 +199,9 @@ fn split_table(table: &str, first: usize, per: usize) -> Vec<String> {
 }
 
 /// Cuts a long paragraph's text into page-sized paragraphs.
-fn split_text(html: &str, lines: usize) -> Vec<String> {
+fn split_text(html: &str, lines: usize, fit: Fit) -> Vec<String> {
     let text: Vec<char> = text_of(html).chars().collect();
-    text.chunks((lines * CHARS_PER_LINE).max(1))
+    text.chunks((lines * fit.chars).max(1))
         .map(|c| format!("<p>{}</p>", escape(&c.iter().collect::<String>())))
         .collect()
 }
@@ -232,8 +252,13 @@ pub fn with_page_images(body: &str, sizes: &[(i64, i32, i32)]) -> String {
     out
 }
 
-/// The body as screen pages of HTML; never empty.
+/// The body as screen pages of HTML for a 1280x720 screen; never empty.
 pub fn paginate(body: &str) -> Vec<String> {
+    paginate_to(body, Fit::HD)
+}
+
+/// The body as screen pages of HTML holding `fit` each; never empty.
+pub fn paginate_to(body: &str, fit: Fit) -> Vec<String> {
     let mut pages: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut used = 0usize;
@@ -244,33 +269,33 @@ pub fn paginate(body: &str) -> Vec<String> {
         *used = 0;
     };
     for block in blocks(body) {
-        let h = height(&block);
+        let h = height(&block, fit);
         if block.kind == Kind::Image {
             flush(&mut current, &mut used, &mut pages);
             pages.push(block.html);
             continue;
         }
-        if used + h <= LINES_PER_PAGE {
+        if used + h <= fit.lines {
             current.push_str(&block.html);
             used += h;
             continue;
         }
         // A table that does not fit starts on this page when its header and
         // two rows still fit, and goes on over the next pages.
-        let free = LINES_PER_PAGE - used;
+        let free = fit.lines - used;
         let parts = if block.kind == Kind::Table && free >= 3 {
-            split_table(&block.html, free - 1, LINES_PER_PAGE - 1)
+            split_table(&block.html, free - 1, fit.lines - 1)
         } else {
             flush(&mut current, &mut used, &mut pages);
-            if h <= LINES_PER_PAGE {
+            if h <= fit.lines {
                 current.push_str(&block.html);
                 used = h;
                 continue;
             }
             // Taller than a page: cut it.
             match block.kind {
-                Kind::Table => split_table(&block.html, 0, LINES_PER_PAGE - 1),
-                _ => split_text(&block.html, LINES_PER_PAGE),
+                Kind::Table => split_table(&block.html, 0, fit.lines - 1),
+                _ => split_text(&block.html, fit.lines, fit),
             }
         };
         // All parts but the last fill pages; the last may share its page.
@@ -280,10 +305,13 @@ pub fn paginate(body: &str) -> Vec<String> {
                 current.push_str(&part);
                 flush(&mut current, &mut used, &mut pages);
             } else {
-                used = height(&Block {
-                    html: part.clone(),
-                    kind: block.kind,
-                });
+                used = height(
+                    &Block {
+                        html: part.clone(),
+                        kind: block.kind,
+                    },
+                    fit,
+                );
                 current = part;
             }
         }
@@ -314,8 +342,15 @@ mod tests {
         // Two 3-line paragraphs fit a page; a third would not.
         assert_eq!(pages.len(), 5, "{pages:?}");
         for p in &pages {
-            let lines: usize = blocks(p).iter().map(height).sum();
+            let lines: usize = blocks(p).iter().map(|b| height(b, Fit::HD)).sum();
             assert!(lines <= LINES_PER_PAGE, "{lines} lines on a page");
+        }
+        // An SD screen holds less: more pages, each within its fit.
+        let sd = paginate_to(&body, Fit::SD);
+        assert!(sd.len() > pages.len(), "{} SD pages", sd.len());
+        for p in &sd {
+            let lines: usize = blocks(p).iter().map(|b| height(b, Fit::SD)).sum();
+            assert!(lines <= Fit::SD.lines, "{lines} lines on an SD page");
         }
         // Nothing is lost.
         let all: String = pages.iter().map(|p| text_of(p)).collect();

@@ -24,6 +24,7 @@ diesel::table! {
         updated_at -> Timestamp,
         pin_failures -> Integer,
         pin_locked_until -> Nullable<Timestamp>,
+        screen -> Text,
     }
 }
 

@@ -4,7 +4,7 @@
 //! other gengjing households. Values are pseudo-random but deterministic.
 //! Readings are dated back from today so the TV's 12-month trend has data.
 
-use chrono::{Duration, FixedOffset, NaiveDateTime, TimeZone, Timelike};
+use chrono::{Datelike, Duration, FixedOffset, NaiveDateTime, TimeZone, Timelike};
 use diesel::prelude::*;
 
 use crate::access::Actor;
@@ -303,9 +303,13 @@ fn readings_of(
     let weight = rng.range(50.0, 86.0);
     let base_hr = rng.range(62.0, 88.0);
     let device = DEVICES[rng.pick(DEVICES.len())];
+    // The last visit falls in the current month (the station page counts
+    // this month's check-ups), however early in the month the demo runs.
+    let into_month = i64::from(offset.from_utc_datetime(&now).day()) - 1;
     for v in 0..visits {
         // v = 0 is the oldest visit; the last one is a few days ago.
-        let days_ago = (visits - 1 - v) as i64 * step_days + 2 + rng.pick(3) as i64;
+        let recent = (2 + rng.pick(3) as i64).min(into_month);
+        let days_ago = (visits - 1 - v) as i64 * step_days + recent;
         let local_day = (offset.from_utc_datetime(&now) - Duration::days(days_ago)).date_naive();
         let local = local_day
             .and_hms_opt(8 + rng.pick(3) as u32, rng.pick(60) as u32, 0)
@@ -313,7 +317,8 @@ fn readings_of(
         let Some(taken) = offset.from_local_datetime(&local).single() else {
             continue;
         };
-        let taken = taken.naive_utc();
+        // Never ahead of the clock (a demo loaded early on the 1st).
+        let taken = taken.naive_utc().min(now - Duration::minutes(30));
         let progress = v as f64 / (visits - 1).max(1) as f64;
         let (sys, dia) = match code {
             "R0001" => (

@@ -158,6 +158,7 @@ pub fn load_with_token(
                 stb_id: stb.to_string(),
                 number: number.to_string(),
                 pin: pin.to_string(),
+                screen: String::new(),
             },
         )?;
         report.households_added += 1;

@@ -350,6 +350,7 @@ mod tests {
             updated_at: at(0),
             pin_failures: 0,
             pin_locked_until: None,
+            screen: "hd".into(),
         }
     }
 

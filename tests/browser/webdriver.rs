@@ -213,6 +213,18 @@ impl Browser {
         Ok(browser)
     }
 
+    /// Sets the viewport to another screen (an SD box's 720x576).
+    #[track_caller]
+    pub fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false,
+            }}),
+        );
+    }
+
     /// A command of this session; panics with the driver's message on error.
     #[track_caller]
     pub fn cmd(&self, method: &str, path: &str, body: Value) -> Value {

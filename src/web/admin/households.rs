@@ -205,6 +205,7 @@ async fn edit_form(
         stb_id: h.stb_id.clone(),
         number: h.number.clone(),
         pin: String::new(),
+        screen: h.screen.clone(),
     };
     render(&form_page(&state, &me, Some(h), form, FieldErrors::new()).await?)
 }

@@ -18,7 +18,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::village::Village;
-use super::{home_url, load_village, tv_cookie, Frame};
+use super::{home_url, load_village, tv_cookie, Frame, Screen};
 use crate::alerts::{self, Alert, State};
 use crate::error::{AppError, AppResult};
 use crate::places;
@@ -26,9 +26,11 @@ use crate::AppState;
 
 /// The id of the alert this box has dismissed.
 pub const SEEN_COOKIE: &str = "vp_alert_seen";
-/// Characters of the alert text the banner shows (one line at 26 px beside
-/// the level); longer texts end in "…" (the alert page shows all of it).
-const BANNER_CHARS: usize = 34;
+/// Columns of the alert text the banner shows on one line beside the
+/// level (a CJK character counts two); longer texts end in "…", and the
+/// banner is a link to the alert page, which shows all of it.
+const BANNER_COLUMNS: usize = 68;
+const BANNER_COLUMNS_SD: usize = 38;
 /// Longest `next` address kept.
 const NEXT_MAX: usize = 1024;
 
@@ -39,42 +41,54 @@ pub struct AlertBanner {
     pub level: &'static str,
     /// 黄色预警
     pub label: &'static str,
+    /// The whole text (the banner shows [`AlertBanner::text_for`]).
     pub text: String,
+    /// The alert page (OK there leads back to the village home).
+    pub href: String,
 }
 
 impl AlertBanner {
-    pub fn new(alert: &Alert) -> AlertBanner {
+    pub fn new(alert: &Alert, village: &str) -> AlertBanner {
         let level = alert.level();
-        let text = if alert.text.chars().count() > BANNER_CHARS {
-            let mut t: String = alert.text.chars().take(BANNER_CHARS - 1).collect();
-            t.push('…');
-            t
-        } else {
-            alert.text.clone()
-        };
         AlertBanner {
             level: level.as_str(),
             label: level.label(),
-            text,
+            text: alert.text.clone(),
+            href: alert_url(village, alert.id, &home_url(village)),
         }
+    }
+
+    /// The text as one line of the banner on this screen holds it.
+    pub fn text_for(&self, screen: &Screen) -> String {
+        let columns = if screen.is_sd() {
+            BANNER_COLUMNS_SD
+        } else {
+            BANNER_COLUMNS
+        };
+        crate::text::cut(&self.text, columns)
     }
 }
 
-/// The live alert of the requested village, as the gate found it (an
-/// extractor; `Banner(None)` outside village pages or when nothing is live).
+/// What every village page's frame takes from the request (an extractor):
+/// the village's live alert as the gate found it (`None` outside village
+/// pages or when nothing is live), and the box's screen profile, so a
+/// handler that calls `Frame::with_alert(banner)` is laid out for SD boxes
+/// without asking for the [`Screen`] itself.
 #[derive(Debug, Clone, Default)]
-pub struct Banner(pub Option<AlertBanner>);
+pub struct Banner(pub Option<AlertBanner>, pub Screen);
 
 impl FromRequest for Banner {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Banner, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(req
+        let mut banner = req
             .extensions()
             .get::<Banner>()
             .cloned()
-            .unwrap_or_default()))
+            .unwrap_or_default();
+        banner.1 = Screen::of(req);
+        std::future::ready(Ok(banner))
     }
 }
 
@@ -192,7 +206,7 @@ pub async fn gate(
             return Ok(req.into_response(res).map_into_right_body());
         }
         req.extensions_mut()
-            .insert(Banner(Some(AlertBanner::new(&alert))));
+            .insert(Banner(Some(AlertBanner::new(&alert, &code)), Screen::Hd));
     }
     next.call(req)
         .await
@@ -205,7 +219,8 @@ struct AlertPage {
     frame: Frame,
     level: &'static str,
     label: &'static str,
-    text: String,
+    /// The whole text, breakable for engines without CJK line breaking.
+    text_html: String,
     issuer: String,
     starts: String,
     ends: String,
@@ -231,6 +246,7 @@ async fn alert_page(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<NextQuery>,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
     let (code, id) = path.into_inner();
     let id = alert_id(&id)?;
@@ -247,7 +263,8 @@ async fn alert_page(
     let next = safe_next(query.next.as_deref(), &village.code);
     let ok = ok_url(&village.code, alert.id, &next);
     let level = alert.level();
-    let mut frame = Frame::village(&state, &village, township.as_ref(), "应急广播", ok.clone());
+    let mut frame =
+        Frame::village(&state, &village, township.as_ref(), "应急广播", ok.clone()).on(screen);
     // Every way out dismisses the alert; colour keys stay off until then.
     frame.home = ok_url(&village.code, alert.id, &home_url(&village.code));
     frame.village_home = None;
@@ -257,7 +274,7 @@ async fn alert_page(
         frame,
         level: level.as_str(),
         label: level.label(),
-        text: alert.text.clone(),
+        text_html: crate::text::wbr(&alert.text),
         issuer,
         starts: crate::time::format_local(alert.starts_at, offset),
         ends: crate::time::format_local(alert.until(), offset),
@@ -346,18 +363,27 @@ mod tests {
             id: 1,
             place_id: 1,
             level: "orange".into(),
-            text: "雨".repeat(BANNER_CHARS),
+            text: "雨".repeat(BANNER_COLUMNS / 2),
             starts_at: crate::time::now(),
             ends_at: crate::time::now(),
             ended_at: None,
             created_by: None,
             created_at: crate::time::now(),
         };
-        assert_eq!(AlertBanner::new(&a).text, a.text);
+        let b = AlertBanner::new(&a, "gengjing");
+        assert_eq!(b.text_for(&Screen::Hd), a.text);
+        assert!(
+            b.href.starts_with("/tv/v/gengjing/alert/1?next="),
+            "{}",
+            b.href
+        );
         a.text = "雨".repeat(200);
-        let b = AlertBanner::new(&a);
-        assert_eq!(b.text.chars().count(), BANNER_CHARS);
-        assert!(b.text.ends_with('…'));
+        let b = AlertBanner::new(&a, "gengjing");
+        let hd = b.text_for(&Screen::Hd);
+        assert!(crate::text::columns(&hd) <= BANNER_COLUMNS && hd.ends_with('…'));
+        let sd = b.text_for(&Screen::Sd);
+        assert!(crate::text::columns(&sd) <= BANNER_COLUMNS_SD && sd.ends_with('…'));
+        assert_eq!(b.text, a.text, "the whole text stays for the alert page");
         assert_eq!((b.level, b.label), ("orange", "橙色预警"));
     }
 }

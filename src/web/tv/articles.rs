@@ -8,15 +8,11 @@ use serde::Deserialize;
 use super::cache::cacheable;
 use super::player::Player;
 use super::village::{Village, VillageView};
-use super::{home_url, page_number, Frame, Tile};
+use super::{home_url, page_number, Frame, Screen, Tile};
 use crate::articles::{self, screen, Article, Revision, Section};
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Rendition};
 use crate::AppState;
-
-pub const PER_PAGE: i64 = 8;
-/// Characters of text beside the player (four lines).
-const SUMMARY_CHARS: usize = 60;
 
 /// A party-building category tab.
 pub struct Tab {
@@ -33,11 +29,22 @@ struct Pager {
     next: Option<String>,
 }
 
+/// What fills the room under a short list: the start of its newest item.
+struct Filler {
+    title: String,
+    /// Breakable HTML, cut to the box.
+    text_html: String,
+}
+
+/// Lists with fewer rows than this get a [`Filler`] on their first page.
+const FILL_BELOW: usize = 3;
+
 #[derive(Template)]
 #[template(path = "tv/list.html")]
 struct ListPage {
     frame: Frame,
     title: &'static str,
+    filler: Option<Filler>,
     tabs: Vec<Tab>,
     rows: Vec<Tile>,
     page: i64,
@@ -51,6 +58,8 @@ struct VideoTile {
     number: usize,
     href: String,
     title: String,
+    /// The title cut to the poster's lines, breakable.
+    title_html: String,
     poster: Option<String>,
     duration: String,
 }
@@ -60,6 +69,9 @@ struct VideoTile {
 struct VideosPage {
     frame: Frame,
     videos: Vec<VideoTile>,
+    /// The size posters are drawn at.
+    poster_w: u32,
+    poster_h: u32,
     page: i64,
     pages: i64,
     prev: Option<String>,
@@ -116,29 +128,45 @@ pub async fn section_list(
     section: Section,
     query: ListQuery,
     banner: super::alerts::Banner,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
     let asked = page_number(query.page.as_deref());
+    // As many as fit above the pager: the tabs of 党建园地 take a row's room.
+    let per_page = match section {
+        Section::Videos => screen.posters(),
+        Section::Party => screen.rows_under_tabs(),
+        _ => screen.rows(),
+    };
     let category = query
         .cat
         .filter(|c| section == Section::Party && articles::category_label(c).is_some());
     let scope = view.scope;
     let now = crate::time::now();
     let cat = category.clone();
-    let (rows, total, videos) = state
+    let (rows, total, videos, newest) = state
         .db
         .run(move |conn| {
             let (rows, total) =
-                articles::on_air(conn, &scope, section, cat.as_deref(), now, asked, PER_PAGE)?;
+                articles::on_air(conn, &scope, section, cat.as_deref(), now, asked, per_page)?;
             let videos = if section == Section::Videos {
                 articles::video_details(conn, &rows)?
             } else {
                 Vec::new()
             };
-            Ok((rows, total, videos))
+            // A short list leaves the screen empty: show its newest item's start.
+            let newest = match rows.first() {
+                Some(a) if section != Section::Videos && rows.len() < FILL_BELOW && asked <= 1 => {
+                    articles::for_tv(conn, &scope, a.id, now)
+                        .ok()
+                        .map(|(_, rev)| rev)
+                }
+                _ => None,
+            };
+            Ok((rows, total, videos, newest))
         })
         .await?;
     let code = &view.village.code;
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let pages = ((total + per_page - 1) / per_page).max(1);
     let page = asked.clamp(1, pages);
     let base = format!("/tv/v/{code}/{}", section.as_str());
     let cat_param = category
@@ -160,6 +188,7 @@ pub async fn section_list(
         home_url(code),
     )
     .with_alert(banner)
+    .on(screen)
     .paged();
     // The list says which section it is.
     frame.heading = format!("{} · {}", view.village.name, section.label());
@@ -173,7 +202,11 @@ pub async fn section_list(
                 VideoTile {
                     number: i + 1,
                     href: href(a),
-                    title: format!("{}{}", marks(a), a.title),
+                    title: a.title.clone(),
+                    title_html: crate::text::wbr(&crate::text::cut(
+                        &format!("{}{}", marks(a), a.title),
+                        screen.poster_columns(),
+                    )),
                     poster: details
                         .and_then(|v| v.poster_media_id)
                         .map(|m| media::url(m, Rendition::Thumb)),
@@ -181,9 +214,12 @@ pub async fn section_list(
                 }
             })
             .collect();
+        let (poster_w, poster_h) = screen.poster_size();
         super::super::render(&VideosPage {
             frame,
             videos,
+            poster_w,
+            poster_h,
             page: pager.page,
             pages: pager.pages,
             prev: pager.prev,
@@ -212,16 +248,26 @@ pub async fn section_list(
             .map(|(i, a)| Tile {
                 number: i + 1,
                 href: href(a),
-                title: format!("{}{}", marks(a), a.title),
+                // One row each: the article page shows the whole title.
+                title: crate::text::cut(&format!("{}{}", marks(a), a.title), screen.row_columns()),
                 hint: a
                     .published_at
                     .map(|t| crate::time::to_local(t, offset).format("%m-%d").to_string())
                     .unwrap_or_default(),
             })
             .collect();
+        let columns = if screen.is_sd() { 150 } else { 200 };
+        let filler = newest.map(|rev| Filler {
+            title: crate::text::cut(&rev.title, columns / 3),
+            text_html: crate::text::wbr(&crate::text::cut(
+                &articles::sanitize::plain_text(&rev.body),
+                columns,
+            )),
+        });
         super::super::render(&ListPage {
             frame,
             title: section.label(),
+            filler,
             tabs,
             rows,
             page: pager.page,
@@ -238,6 +284,8 @@ pub async fn section_list(
 pub struct ArticlePage {
     pub frame: Frame,
     pub title: String,
+    /// The title as HTML with line-break opportunities (`crate::text::wbr`).
+    pub title_html: String,
     pub meta: String,
     /// Sanitised HTML of this screen page.
     pub body: String,
@@ -273,7 +321,12 @@ impl ArticlePage {
         base: &str,
         offset: chrono::FixedOffset,
     ) -> Self {
-        let screens = screen::paginate(&rev.body);
+        let fit = if frame.screen.is_sd() {
+            screen::Fit::SD
+        } else {
+            screen::Fit::HD
+        };
+        let screens = screen::paginate_to(&rev.body, fit);
         let pages = screens.len();
         let page = (p.max(1) as usize).min(pages);
         let sep = if base.contains('?') { '&' } else { '?' };
@@ -281,8 +334,10 @@ impl ArticlePage {
         ArticlePage {
             frame: frame.paged(),
             title: rev.title.clone(),
+            title_html: crate::text::wbr(&rev.title),
             meta: meta(article, rev, offset),
-            body: screens.into_iter().nth(page - 1).unwrap_or_default(),
+            // Engines without CJK line breaking wrap at the <wbr>s.
+            body: crate::text::wbr_html(&screens.into_iter().nth(page - 1).unwrap_or_default()),
             page,
             pages,
             percent: page * 100 / pages,
@@ -297,9 +352,14 @@ impl ArticlePage {
 #[template(path = "tv/video.html")]
 pub struct VideoPage {
     pub frame: Frame,
+    /// The player's box on this screen.
+    pub player_w: u32,
+    pub player_h: u32,
     pub title: String,
+    pub title_html: String,
     pub meta: String,
-    pub summary: String,
+    /// The summary beside the player, cut to fit, as breakable HTML.
+    pub summary_html: String,
     pub player: Player,
 }
 
@@ -316,19 +376,25 @@ impl VideoPage {
         if !length.is_empty() {
             meta = format!("{meta} · 时长 {length}");
         }
+        let (player_w, player_h) = frame.screen.player_size();
+        let summary_columns = frame.screen.summary_columns();
         VideoPage {
             frame,
+            player_w,
+            player_h,
             title: rev.title.clone(),
+            title_html: crate::text::wbr(&rev.title),
             meta,
-            summary: if rev.summary.trim().is_empty() {
-                // The start of the text says what the video is about.
-                articles::sanitize::plain_text(&rev.body)
-                    .chars()
-                    .take(SUMMARY_CHARS)
-                    .collect()
-            } else {
-                rev.summary.clone()
-            },
+            // The box beside the player is fixed: cut here, not by CSS.
+            summary_html: crate::text::wbr(&crate::text::cut(
+                &if rev.summary.trim().is_empty() {
+                    // The start of the text says what the video is about.
+                    articles::sanitize::plain_text(&rev.body)
+                } else {
+                    rev.summary.clone()
+                },
+                summary_columns,
+            )),
             player: Player::new(
                 src,
                 rev.poster_media_id.map(|m| media::url(m, Rendition::Page)),
@@ -349,6 +415,7 @@ async fn read(
     query: web::Query<ReadQuery>,
     view: Village,
     banner: super::alerts::Banner,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
     let (_, id) = path.into_inner();
     let id: i64 = id.parse().map_err(|_| AppError::not_found("这篇内容"))?;
@@ -371,7 +438,8 @@ async fn read(
         &rev.title,
         back,
     )
-    .with_alert(banner);
+    .with_alert(banner)
+    .on(screen);
     if let (Section::Videos, Some(src)) = (article.section(), rev.video_url.as_deref()) {
         let res = super::super::render(&VideoPage::new(frame, &article, &rev, src, state.offset))?;
         return Ok(cacheable(res, view.until));

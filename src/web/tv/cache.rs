@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use super::village::{Village, VillageView};
+use super::Screen;
 use crate::access::PlaceScope;
 use crate::error::AppError;
 use crate::AppState;
@@ -420,8 +421,9 @@ impl Drop for Flight<'_> {
 /// The cache key of a TV address: the path and the query parameters TV
 /// pages read, in the form the handlers read them (so `?page=abc` and
 /// `?page=1` share page 1, and other parameters are ignored as the
-/// handlers ignore them).
-fn page_key(path: &str, query: &str) -> String {
+/// handlers ignore them), and the box's screen profile (an SD box gets
+/// its own copy of every page).
+fn page_key(path: &str, query: &str, screen: Screen) -> String {
     let mut page = None;
     let mut p = None;
     let mut cat = None;
@@ -436,7 +438,9 @@ fn page_key(path: &str, query: &str) -> String {
             _ => {}
         }
     }
-    let mut key = String::with_capacity(path.len() + 24);
+    let mut key = String::with_capacity(path.len() + 28);
+    key.push_str(screen.as_str());
+    key.push(':');
     key.push_str(path);
     key.push('?');
     if let Some(c) = cat {
@@ -525,7 +529,7 @@ pub async fn pages(
     }
     let cache = &state.tv_cache;
     // The gate has synced the stamp already for village pages.
-    let key = page_key(req.path(), req.query_string());
+    let key = page_key(req.path(), req.query_string(), Screen::of(req.request()));
     let mut waited = false;
     let _flight = loop {
         if let Some(page) = cache.page(&key, crate::time::now()) {
@@ -588,8 +592,13 @@ mod tests {
 
     #[test]
     fn keys_follow_what_handlers_read() {
-        let k = |q| page_key("/tv/v/g/notices", q);
-        assert_eq!(k(""), "/tv/v/g/notices?");
+        let k = |q| page_key("/tv/v/g/notices", q, Screen::Hd);
+        assert_eq!(k(""), "hd:/tv/v/g/notices?");
+        assert_ne!(
+            page_key("/tv/v/g/notices", "", Screen::Sd),
+            k(""),
+            "SD boxes get their own pages"
+        );
         assert_eq!(k("page=1"), k("page=abc"));
         assert_eq!(k("page=2"), k("page=02&utm=x"));
         assert_ne!(k("page=2"), k("page=3"));

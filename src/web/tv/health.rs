@@ -44,7 +44,7 @@ use rand::Rng;
 use serde::Deserialize;
 
 use super::alerts::Banner;
-use super::{home_url, load_village, Frame, PageQuery, Tile, SECTIONS, STB_COOKIE};
+use super::{home_url, load_village, Frame, PageQuery, Screen, Tile, SECTIONS, STB_COOKIE};
 use crate::error::{AppError, AppResult};
 use crate::health::display::{self, Reading, Trend};
 use crate::health::pin::{self, Ended, Grant, Notice, Outcome, Pad};
@@ -56,7 +56,6 @@ use crate::AppState;
 pub const GRANT_COOKIE: &str = "vp_health";
 /// The on-screen keypad's digits.
 pub const PAD_COOKIE: &str = "vp_pinpad";
-const MEMBERS_PER_PAGE: usize = 8;
 
 pub fn station_url(village: &str) -> String {
     format!("/tv/v/{village}/health")
@@ -536,13 +535,13 @@ async fn me_page(
         }
     };
     let code = village.code.clone();
-    let per = MEMBERS_PER_PAGE as i64;
+    let per = Screen::of(&req).tiles();
     let pages = ((members.len() as i64 + per - 1) / per).max(1);
     let page = query.number().min(pages);
     let tiles: Vec<Tile> = members
         .into_iter()
         .skip(((page - 1) * per) as usize)
-        .take(MEMBERS_PER_PAGE)
+        .take(per as usize)
         .enumerate()
         .map(|(i, m)| Tile {
             number: i + 1,
@@ -895,10 +894,11 @@ async fn member_page(
         return Ok(see_other(&me_url(&code)));
     };
     let base = format!("{}/{}/chart", me_url(&code), resident.id);
+    let (width, height) = Screen::of(&req).chart_size();
     let image = |trend: Trend| TrendImage {
         src: format!("{base}/{}", trend.file()),
-        width: crate::health::chart::WIDTH,
-        height: crate::health::chart::HEIGHT,
+        width,
+        height,
     };
     let mut frame = private_frame(
         &state,
@@ -951,6 +951,8 @@ async fn chart_png(
     let (now, offset) = (crate::time::now(), state.offset);
     let grant = read_grant(&state, &req);
     let thresholds = state.config.health.clone();
+    // Drawn at the size the page shows it (an SD box's is smaller).
+    let (width, height) = Screen::of(&req).chart_size();
     let png = state
         .db
         .run(move |conn| {
@@ -959,7 +961,10 @@ async fn chart_png(
                 return Err(AppError::Forbidden("请先输入家庭密码".into()));
             };
             let r = display::member(conn, h.id, rid)?;
-            display::trend_chart(conn, r.id, trend, &thresholds, now, offset)?.png()
+            let mut chart = display::trend_chart(conn, r.id, trend, &thresholds, now, offset)?;
+            chart.width = width;
+            chart.height = height;
+            chart.png()
         })
         .await?;
     Ok(no_store(

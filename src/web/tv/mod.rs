@@ -15,6 +15,7 @@ pub mod health;
 #[cfg(feature = "postgres")]
 pub mod listen;
 pub mod player;
+pub mod screen;
 pub mod village;
 
 use crate::access::PlaceKind;
@@ -22,6 +23,7 @@ use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
 use crate::places::{self, Place};
 use crate::{households, AppState};
 use chrono::Timelike;
+pub use screen::{Screen, SCREEN_COOKIE};
 use village::Village;
 
 /// Remembers which village a box belongs to, so error pages and `/tv` lead home.
@@ -96,6 +98,8 @@ pub struct Frame {
     pub js: String,
     /// The live emergency alert of the village: a banner on top of the page.
     pub alert: Option<alerts::AlertBanner>,
+    /// The box's screen profile: the page's size and its `<body>` class.
+    pub screen: Screen,
 }
 
 /// One entry of the key legend: the key's label, what it does, its CSS class.
@@ -153,12 +157,21 @@ impl Frame {
             legend: LEGEND_VILLAGE.to_vec(),
             js: super::assets::url("tv.js"),
             alert: None,
+            screen: Screen::Hd,
         }
     }
 
+    /// Lays the page out for the box's screen (the [`Screen`] extractor).
+    pub fn on(mut self, screen: Screen) -> Self {
+        self.screen = screen;
+        self
+    }
+
     /// Adds the village's live alert (from the `alerts::Banner` extractor).
+    /// It also lays the page out for the box's screen (the banner carries it).
     pub fn with_alert(mut self, banner: alerts::Banner) -> Frame {
         self.alert = banner.0;
+        self.screen = banner.1;
         self
     }
 
@@ -181,6 +194,7 @@ impl Frame {
             legend,
             js: super::assets::url("tv.js"),
             alert: None,
+            screen: Screen::Hd,
         }
     }
 }
@@ -225,7 +239,8 @@ pub struct HomeTile {
 /// An urgent or pinned notice on the home page.
 pub struct Highlight {
     pub href: String,
-    pub title: String,
+    /// Cut to the box, as breakable HTML.
+    pub title_html: String,
     pub urgent: bool,
     pub date: String,
 }
@@ -238,8 +253,6 @@ struct HomePage {
     highlights: Vec<Highlight>,
 }
 
-/// Urgent or pinned notices shown on the home page.
-const HIGHLIGHTS: i64 = 3;
 /// "New" on the home page means on air for less than this.
 const NEW_DAYS: i64 = 7;
 
@@ -294,7 +307,8 @@ impl ErrorPage {
                 String::new(),
                 way_home,
                 vec![("OK", "打开", ""), ("返回", "回首页", "")],
-            ),
+            )
+            .on(Screen::of(req)),
             status: status.as_u16(),
             message: message.to_string(),
         }
@@ -313,6 +327,8 @@ fn tv_cookie(name: &'static str, value: String) -> Cookie<'static> {
 #[derive(Deserialize)]
 struct EntryQuery {
     stbid: Option<String>,
+    /// `sd` for a 720x576 box, `hd` for 1280x720; unset: the household's setting.
+    screen: Option<String>,
 }
 
 /// `/tv?stbid=ID`: the box's household decides the village.
@@ -322,14 +338,19 @@ async fn entry(
     state: web::Data<AppState>,
     query: web::Query<EntryQuery>,
 ) -> AppResult<HttpResponse> {
-    let Some(stb) = query.into_inner().stbid.filter(|s| !s.is_empty()) else {
+    let query = query.into_inner();
+    let asked = query.screen.as_deref().and_then(Screen::parse);
+    let Some(stb) = query.stbid.filter(|s| !s.is_empty()) else {
         let to = match req.cookie(VILLAGE_COOKIE) {
             Some(c) if crate::validate::code(c.value(), "").is_ok() => home_url(c.value()),
             _ => "/tv/villages".into(),
         };
-        return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, to))
-            .finish());
+        let mut res = HttpResponse::Found();
+        res.insert_header((header::LOCATION, to));
+        if let Some(screen) = asked {
+            res.cookie(tv_cookie(SCREEN_COOKIE, screen.as_str().into()));
+        }
+        return Ok(res.finish());
     };
     if households::check_stb_id(&stb).is_err() {
         return Err(AppError::NotFound("找不到这台机顶盒的住户信息".into()));
@@ -341,14 +362,20 @@ async fn entry(
             let Some(h) = households::find_by_stb(conn, &lookup)? else {
                 return Ok(None);
             };
-            Ok(Some(places::get(conn, h.village_id)?))
+            let setting = Screen::parse(&h.screen).unwrap_or_default();
+            Ok(Some((places::get(conn, h.village_id)?, setting)))
         })
         .await?
         .ok_or_else(|| AppError::NotFound("找不到这台机顶盒的住户信息，请联系村委登记".into()))?;
+    let (village, setting) = village;
+    // The start address wins over the household's setting: the box knows
+    // its screen, the back office may not have been told.
+    let screen = asked.unwrap_or(setting);
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, home_url(&village.code)))
         .cookie(tv_cookie(VILLAGE_COOKIE, village.code.clone()))
         .cookie(tv_cookie(STB_COOKIE, stb))
+        .cookie(tv_cookie(SCREEN_COOKIE, screen.as_str().into()))
         .finish())
 }
 
@@ -370,6 +397,7 @@ async fn home_page(
     state: web::Data<AppState>,
     view: Village,
     banner: alerts::Banner,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
     let now = crate::time::now();
     let scope = view.scope;
@@ -380,7 +408,7 @@ async fn home_page(
         .run(move |conn| {
             Ok((
                 crate::articles::new_counts(conn, &scope, now, since)?,
-                crate::articles::highlights(conn, &scope, now, HIGHLIGHTS)?,
+                crate::articles::highlights(conn, &scope, now, screen.highlights())?,
                 crate::health::station_of_village(conn, village_id)?.is_some(),
                 crate::cameras::count_public(conn, village_id)? > 0,
             ))
@@ -416,7 +444,7 @@ async fn home_page(
         .into_iter()
         .map(|a| Highlight {
             href: format!("/tv/v/{code}/a/{}", a.id),
-            title: a.title,
+            title_html: crate::text::wbr(&crate::text::cut(&a.title, screen.highlight_columns())),
             urgent: a.urgent,
             date: a
                 .published_at
@@ -433,9 +461,12 @@ async fn home_page(
         &view.village,
         view.township.as_ref(),
         "首页",
-        "/tv/villages".into(),
+        // 返回 on the home stays there: a box that came with its STB id
+        // has no use for the chooser (tv.js says 已在首页).
+        home_url(&view.village.code),
     )
-    .with_alert(banner);
+    .with_alert(banner)
+    .on(screen);
     frame.title = format!("{} 智慧乡村", view.village.name);
     let local = crate::time::to_local(now, offset);
     frame.subheading = format!("{} {}", frame.subheading, local.format("%H:%M"));
@@ -456,6 +487,7 @@ async fn section(
     query: web::Query<articles::ListQuery>,
     view: Village,
     banner: alerts::Banner,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
     let (_, slug) = path.into_inner();
     let section = SECTIONS
@@ -463,7 +495,8 @@ async fn section(
         .find(|s| s.slug == slug)
         .ok_or_else(|| AppError::not_found("这个栏目"))?;
     if let Some(listed) = crate::articles::Section::parse(section.slug) {
-        return articles::section_list(&state, &view, listed, query.into_inner(), banner).await;
+        return articles::section_list(&state, &view, listed, query.into_inner(), banner, screen)
+            .await;
     }
     if section.slug == "cameras" {
         return cameras::list_page(&state, &view, query.page(), banner).await;
@@ -475,21 +508,22 @@ async fn section(
         section.title,
         home_url(&view.village.code),
     )
-    .with_alert(banner);
+    .with_alert(banner)
+    .on(screen);
     super::render(&SectionPage {
         frame,
         title: section.title,
     })
 }
 
-const VILLAGES_PER_PAGE: i64 = 8;
-
 /// Choose a village (boxes that arrive without an STB id).
 #[get("/tv/villages")]
 async fn villages(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
+    screen: Screen,
 ) -> AppResult<HttpResponse> {
+    let per_page = screen.rows();
     let all = state
         .db
         .run(|conn| {
@@ -503,12 +537,12 @@ async fn villages(
             Ok(out)
         })
         .await?;
-    let pages = ((all.len() as i64 + VILLAGES_PER_PAGE - 1) / VILLAGES_PER_PAGE).max(1);
+    let pages = ((all.len() as i64 + per_page - 1) / per_page).max(1);
     let page = query.number().min(pages);
     let tiles = all
         .into_iter()
-        .skip(((page - 1) * VILLAGES_PER_PAGE) as usize)
-        .take(VILLAGES_PER_PAGE as usize)
+        .skip(((page - 1) * per_page) as usize)
+        .take(per_page as usize)
         .enumerate()
         .map(|(i, (v, township))| Tile {
             number: i + 1,
@@ -528,7 +562,8 @@ async fn villages(
             ("数字", "直达", ""),
             ("翻页键", "翻页", ""),
         ],
-    );
+    )
+    .on(screen);
     let link = |p: i64| format!("/tv/villages?page={p}");
     super::render(&VillagesPage {
         frame,
