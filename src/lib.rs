@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod households;
 pub mod media;
+pub mod pager;
 pub mod places;
 pub mod settings;
 pub mod time;

@@ -211,9 +211,15 @@ fn uploaded(res: &Resp) -> serde_json::Value {
     res.assert_status(200);
     assert_json(res);
     let v = res.json();
-    let id = v["id"].as_i64().expect("id");
-    assert_eq!(v["url"], format!("/media/{id}/full"));
-    assert_eq!(v["tile_url"], format!("/media/{id}/tile"));
+    v["id"].as_i64().expect("id");
+    // The addresses carry the medium's random token, not its id.
+    let url = v["url"].as_str().expect("url");
+    let token = url
+        .strip_prefix("/media/")
+        .and_then(|rest| rest.strip_suffix("/full"))
+        .expect("a /media/{token}/full address");
+    assert_eq!(token.len(), 32, "{url}");
+    assert_eq!(v["tile_url"], format!("/media/{token}/tile"));
     v
 }
 

@@ -132,8 +132,8 @@ pub async fn section_list(
         })
         .await?;
     let code = &view.village.code;
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let page = asked.clamp(1, pages);
+    let paged = crate::pager::Pager::new(asked, PER_PAGE).within(total);
+    let (page, pages) = (paged.page(), paged.pages(total));
     let base = format!("/tv/v/{code}/{}", section.as_str());
     let cat_param = category
         .as_deref()

@@ -495,11 +495,12 @@ async fn villages(
             Ok(out)
         })
         .await?;
-    let pages = ((all.len() as i64 + VILLAGES_PER_PAGE - 1) / VILLAGES_PER_PAGE).max(1);
-    let page = query.number().min(pages);
+    let total = all.len() as i64;
+    let paged = crate::pager::Pager::new(query.number(), VILLAGES_PER_PAGE).within(total);
+    let (page, pages) = (paged.page(), paged.pages(total));
     let tiles = all
         .into_iter()
-        .skip(((page - 1) * VILLAGES_PER_PAGE) as usize)
+        .skip(paged.offset() as usize)
         .take(VILLAGES_PER_PAGE as usize)
         .enumerate()
         .map(|(i, (v, township))| Tile {
