@@ -173,19 +173,14 @@ pub fn search(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let page = page.clamp(1, last_page(total, per_page));
+    let pager = crate::pager::Pager::new(page, per_page).within(total);
     let rows = query()
         .order((audit_log::at.desc(), audit_log::id.desc()))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select(Entry::as_select())
         .load(conn)?;
     Ok((rows, total))
-}
-
-/// The number of the last page of `total` rows (1 when there are none).
-fn last_page(total: i64, per_page: i64) -> i64 {
-    ((total + per_page - 1) / per_page.max(1)).max(1)
 }
 
 /// The distinct action names, for the filter's drop-down.

@@ -27,6 +27,9 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// How many proxies of one's own stand in front (each appends to
+    /// `X-Forwarded-For`); the client is the entry this far from the right.
+    pub trusted_proxy_hops: u32,
     /// Largest accepted form or JSON body, in bytes.
     pub max_body_bytes: usize,
     /// Health flag thresholds (`health_*` keys, `PORTAL_HEALTH_*` variables).
@@ -62,6 +65,7 @@ impl Default for Config {
             login_max_failures_ip: 20,
             login_window_minutes: 15,
             trust_proxy: false,
+            trusted_proxy_hops: 1,
             max_body_bytes: 1024 * 1024,
             health: crate::health::Thresholds::default(),
             ffmpeg: "ffmpeg".into(),
@@ -91,6 +95,7 @@ struct FileConfig {
     login_max_failures_ip: Option<i64>,
     login_window_minutes: Option<i64>,
     trust_proxy: Option<bool>,
+    trusted_proxy_hops: Option<u32>,
     max_body_bytes: Option<usize>,
     ffmpeg: Option<String>,
     camera_interval_seconds: Option<u64>,
@@ -188,6 +193,7 @@ impl Config {
                 login_max_failures_ip,
                 login_window_minutes,
                 trust_proxy,
+                trusted_proxy_hops,
                 max_body_bytes,
                 ffmpeg,
                 camera_interval_seconds,
@@ -221,6 +227,11 @@ impl Config {
         }
         parse_env(&text, "PORTAL_SECURE_COOKIES", &mut c.secure_cookies)?;
         parse_env(&text, "PORTAL_TRUST_PROXY", &mut c.trust_proxy)?;
+        parse_env(
+            &text,
+            "PORTAL_TRUSTED_PROXY_HOPS",
+            &mut c.trusted_proxy_hops,
+        )?;
         parse_env(
             &text,
             "PORTAL_SESSION_IDLE_MINUTES",
@@ -295,6 +306,9 @@ impl Config {
             || self.login_window_minutes < 1
         {
             return Err("sign-in throttling limits must be at least 1".into());
+        }
+        if !(1..=8).contains(&self.trusted_proxy_hops) {
+            return Err("trusted proxy hops must be between 1 and 8".into());
         }
         if self.max_body_bytes < 1024 {
             return Err("max body size must be at least 1024 bytes".into());

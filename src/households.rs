@@ -27,6 +27,8 @@ pub struct Household {
     pub pin_failures: i32,
     /// The TV PIN is refused until then (UTC).
     pub pin_locked_until: Option<NaiveDateTime>,
+    /// Bumped by 退出 and a PIN change: access grants of an older version end.
+    pub access_version: i32,
     /// The box's screen: `hd` or `sd` (see [`SCREENS`]).
     pub screen: String,
 }
@@ -125,13 +127,12 @@ pub fn page_of_village(
         .filter(households::village_id.eq(village_id))
         .count()
         .get_result(conn)?;
-    let last = ((total + per_page - 1) / per_page.max(1)).max(1);
-    let page = page.clamp(1, last);
+    let pager = crate::pager::Pager::new(page, per_page).within(total);
     let rows = households::table
         .filter(households::village_id.eq(village_id))
         .order(households::number)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select(Household::as_select())
         .load(conn)?;
     Ok((rows, total))

@@ -17,6 +17,7 @@ pub mod health;
 pub mod households;
 pub mod lectures;
 pub mod media;
+pub mod pager;
 pub mod places;
 pub mod settings;
 pub mod text;

@@ -98,10 +98,35 @@ impl Rendition {
     }
 }
 
-/// The address a rendition is served at.
+/// The address a rendition of a public medium is served at (TV pages show
+/// only live content, whose media are public). A medium's own addresses,
+/// [`Media::url`], carry its unguessable token instead.
 pub fn url(id: i64, kind: Rendition) -> String {
     format!("/media/{id}/{}", kind.as_str())
 }
+
+/// How a `/media/{key}/…` address names a medium.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// 32 hex digits of randomness, made at upload.
+    Token(String),
+    /// The row id: older addresses, and TV pages' addresses of public media.
+    Id(i64),
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Option<Key> {
+        if s.len() == TOKEN_HEX && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Some(Key::Token(s.to_string()));
+        }
+        if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok().map(Key::Id)
+    }
+}
+
+const TOKEN_HEX: usize = 32;
 
 /// One image of a place's library.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -124,15 +149,20 @@ pub struct Media {
     pub page_width: i32,
     pub page_height: i32,
     pub created_at: NaiveDateTime,
+    /// The unguessable part of the medium's addresses.
+    pub token: String,
+    /// Shown to anyone: live content uses it. Until then only back-office
+    /// users who may see its place get it.
+    pub is_public: bool,
 }
 
 impl Media {
     pub fn url(&self) -> String {
-        url(self.id, Rendition::Full)
+        format!("/media/{}/{}", self.token, Rendition::Full.as_str())
     }
 
     pub fn tile_url(&self) -> String {
-        url(self.id, Rendition::Tile)
+        format!("/media/{}/{}", self.token, Rendition::Tile.as_str())
     }
 }
 
@@ -154,6 +184,7 @@ struct NewMedia<'a> {
     page_width: i32,
     page_height: i32,
     created_at: NaiveDateTime,
+    token: &'a str,
 }
 
 #[derive(Insertable)]
@@ -577,6 +608,7 @@ pub fn store(
                 page_width: int(prepared.page.width),
                 page_height: int(prepared.page.height),
                 created_at: crate::time::now(),
+                token: &crate::crypto::random_hex(TOKEN_HEX / 2),
             })
             .execute(c)?;
         let id = db::last_insert_id(c)?;
@@ -622,12 +654,69 @@ pub fn ingest(
 
 // ------------------------------------------------------------ reading
 
-/// The `page` rendition sizes of the given images, for TV article pages.
-pub fn page_sizes(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<(i64, i32, i32)>> {
-    Ok(media::table
-        .filter(media::id.eq_any(ids.to_vec()))
-        .select((media::id, media::page_width, media::page_height))
-        .load(conn)?)
+/// The `page` rendition sizes of the images with these keys, for TV article
+/// pages: (key, id, width, height).
+pub fn page_sizes(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<(String, i64, i32, i32)>> {
+    let (ids, tokens) = split_keys(keys);
+    let rows: Vec<(i64, String, i32, i32)> = media::table
+        .filter(media::id.eq_any(ids).or(media::token.eq_any(tokens)))
+        .select((
+            media::id,
+            media::token,
+            media::page_width,
+            media::page_height,
+        ))
+        .load(conn)?;
+    Ok(keys
+        .iter()
+        .filter_map(|key| {
+            let row = match Key::parse(key)? {
+                Key::Id(id) => rows.iter().find(|r| r.0 == id),
+                Key::Token(t) => rows.iter().find(|r| r.1 == t),
+            }?;
+            Some((key.clone(), row.0, row.2, row.3))
+        })
+        .collect())
+}
+
+fn split_keys(keys: &[String]) -> (Vec<i64>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut tokens = Vec::new();
+    for key in keys.iter().filter_map(|k| Key::parse(k)) {
+        match key {
+            Key::Id(id) => ids.push(id),
+            Key::Token(t) => tokens.push(t),
+        }
+    }
+    (ids, tokens)
+}
+
+/// Makes public the media live content now shows: the images of a body
+/// (by their keys) and a video's poster. Inside the publishing transaction.
+pub fn make_public(conn: &mut DbConn, keys: &[String], poster: Option<i64>) -> AppResult<()> {
+    let (mut ids, tokens) = split_keys(keys);
+    ids.extend(poster);
+    if ids.is_empty() && tokens.is_empty() {
+        return Ok(());
+    }
+    diesel::update(
+        media::table
+            .filter(media::is_public.eq(false))
+            .filter(media::id.eq_any(ids).or(media::token.eq_any(tokens))),
+    )
+    .set(media::is_public.eq(true))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Who may see a medium: (id, place, public).
+pub fn visibility(conn: &mut DbConn, key: &Key) -> AppResult<(i64, i64, bool)> {
+    let q = media::table.select((media::id, media::place_id, media::is_public));
+    let row = match key {
+        Key::Id(id) => q.filter(media::id.eq(*id)).first(conn).optional()?,
+        Key::Token(t) => q.filter(media::token.eq(t)).first(conn).optional()?,
+    };
+    row.ok_or_else(|| AppError::not_found("这张图片"))
 }
 
 pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Media> {
@@ -652,13 +741,12 @@ pub fn list_for_place(
         .filter(media::place_id.eq(place_id))
         .count()
         .get_result(conn)?;
-    let last = ((total + per_page - 1) / per_page).max(1);
-    let page = page.clamp(1, last);
+    let pager = crate::pager::Pager::new(page, per_page).within(total);
     let rows = media::table
         .filter(media::place_id.eq(place_id))
         .order((media::created_at.desc(), media::id.desc()))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select(Media::as_select())
         .load(conn)?;
     Ok((rows, total))

@@ -368,11 +368,24 @@ pub fn sign_in(
 ) -> AppResult<(User, Actor)> {
     let username = username.trim().to_lowercase();
     let keys = throttle::keys(&username, client);
-    if let Some(minutes) = throttle::blocked(conn, limits, &keys)? {
-        return Err(AppError::TooManyRequests(format!(
-            "登录失败次数过多，请 {minutes} 分钟后再试"
-        )));
-    }
+    // Counted as a failure before the (slow) password check, in the same
+    // step that found the keys under their limits: concurrent attempts
+    // cannot all slip past the limit.
+    let claim = match throttle::claim(
+        conn,
+        limits.window_minutes,
+        &[
+            (&keys.user, limits.per_user),
+            (&keys.client, limits.per_client),
+        ],
+    )? {
+        Ok(claim) => claim,
+        Err(minutes) => {
+            return Err(AppError::TooManyRequests(format!(
+                "登录失败次数过多，请 {minutes} 分钟后再试"
+            )))
+        }
+    };
     // Only well-formed names can exist; others still pay for a hash check.
     let user = match check_username(&username) {
         Ok(()) => find_by_username(conn, &username)?,
@@ -384,6 +397,7 @@ pub fn sign_in(
     let password_ok = crypto::verify_secret(hash, password);
     match user {
         Some(user) if password_ok && !user.disabled => {
+            throttle::withdraw(conn, claim)?;
             throttle::clear(conn, &keys.user)?;
             let actor = actor(conn, &user)?;
             db::write(conn, |conn| {
@@ -402,7 +416,6 @@ pub fn sign_in(
             Ok((user, actor))
         }
         _ => {
-            throttle::record_failure(conn, &keys)?;
             log::info!("failed sign-in from {client}");
             Err(AppError::BadRequest(
                 "用户名或密码不正确，或账号已停用".into(),

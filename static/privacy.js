@@ -1,16 +1,21 @@
-/* The camera form: draw privacy areas on the latest picture with the mouse;
-   each drawn box adds a line "left,top,width,height" (percent) to the text
-   box, which stays the source of truth. Also asks before a delete. */
+/* The camera form: shows the stored privacy areas on the latest picture
+   (positioned from their data-area, since the back office's CSP allows no
+   style attributes), and draws new ones with the mouse: each drawn box adds
+   a line "left,top,width,height" (percent) to the text box, which stays
+   the source of truth. */
 (function () {
   var box = document.getElementById('privacy-draw');
   var text = document.getElementById('privacy');
-  var forms = document.querySelectorAll('form[data-confirm]');
-  for (var i = 0; i < forms.length; i++) {
-    forms[i].addEventListener('submit', function (e) {
-      if (!window.confirm(this.getAttribute('data-confirm'))) { e.preventDefault(); }
-    });
+  if (!box || !text) { return; }
+  var stored = box.querySelectorAll('[data-area]');
+  for (var i = 0; i < stored.length; i++) {
+    var v = stored[i].getAttribute('data-area').split(',');
+    stored[i].style.left = v[0] + '%';
+    stored[i].style.top = v[1] + '%';
+    stored[i].style.width = v[2] + '%';
+    stored[i].style.height = v[3] + '%';
   }
-  if (!box || !text || !box.querySelector('img')) { return; }
+  if (!box.querySelector('img')) { return; }
   var start = null, drawn = null;
   function pct(e) {
     var r = box.getBoundingClientRect();

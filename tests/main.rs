@@ -14,6 +14,7 @@ mod cli;
 mod database;
 mod demo_scale;
 mod errors;
+mod hardening;
 mod health_admin;
 mod health_api;
 mod health_import;

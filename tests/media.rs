@@ -211,9 +211,15 @@ fn uploaded(res: &Resp) -> serde_json::Value {
     res.assert_status(200);
     assert_json(res);
     let v = res.json();
-    let id = v["id"].as_i64().expect("id");
-    assert_eq!(v["url"], format!("/media/{id}/full"));
-    assert_eq!(v["tile_url"], format!("/media/{id}/tile"));
+    v["id"].as_i64().expect("id");
+    // The addresses carry the medium's random token, not its id.
+    let url = v["url"].as_str().expect("url");
+    let token = url
+        .strip_prefix("/media/")
+        .and_then(|rest| rest.strip_suffix("/full"))
+        .expect("a /media/{token}/full address");
+    assert_eq!(token.len(), 32, "{url}");
+    assert_eq!(v["tile_url"], format!("/media/{token}/tile"));
     v
 }
 
@@ -280,14 +286,23 @@ fn stored_place(app: &TestApp, id: i64) -> i64 {
         .expect("media row")
 }
 
+/// The random token in a medium's addresses.
+fn app_token(app: &TestApp, id: i64) -> String {
+    use village_portal::db::schema::media;
+    media::table
+        .find(id)
+        .select(media::token)
+        .first(&mut *app.conn())
+        .expect("media row")
+}
+
 /// Fetches a rendition, checks its caching headers, decodes it.
 async fn fetch(c: &mut Client<impl AppService>, url: &str) -> (Resp, DynamicImage) {
     let res = c.get(url).await;
     res.assert_status(200);
-    assert_eq!(
-        res.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    // Not yet used by live content: for the signed-in uploader only, never
+    // kept by a cache (hardening::an_upload_stays_private_until_live_content_uses_it).
+    assert_eq!(res.header("cache-control"), Some("private, no-store"));
     let etag = res.header("etag").expect("ETag").to_string();
     assert_eq!(etag.len(), 66, "ETag is the quoted sha256: {etag}");
     let img = image::load_from_memory(&res.bytes).expect("the rendition decodes");
@@ -350,11 +365,12 @@ async fn a_clerk_uploads_a_photo_into_their_village_and_the_tv_gets_renditions()
     other.assert_status(200);
     assert_eq!(other.bytes, full.bytes);
 
-    // Anyone (a set-top box) may fetch it, without a session.
+    // Nobody without a session gets it before live content uses it
+    // (hardening::an_upload_stays_private_until_live_content_uses_it).
     let mut tv = app.client().await;
     tv.get(&format!("/media/{id}/tile"))
         .await
-        .assert_status(200);
+        .assert_status(404);
 
     // The audit log has the upload, by the clerk, in gengjing.
     let entries = app.audit("media.upload");
@@ -367,9 +383,8 @@ async fn a_clerk_uploads_a_photo_into_their_village_and_the_tv_gets_renditions()
     c.get("/admin/media")
         .await
         .assert_status(200)
-        .assert_contains(&format!(
-            "src=\"/media/{id}/tile\" width=\"360\" height=\"203\""
-        ))
+        .assert_contains("/tile\" width=\"360\" height=\"203\"")
+        .assert_contains(&format!("编号 {id} "))
         .assert_contains("村口大槐树.jpg")
         .assert_contains("enctype=\"multipart/form-data\"")
         .assert_contains("href=\"/admin/media\"");
@@ -377,8 +392,9 @@ async fn a_clerk_uploads_a_photo_into_their_village_and_the_tv_gets_renditions()
     list.assert_status(200);
     let items = list.json();
     assert_eq!(items[0]["id"], id);
-    assert_eq!(items[0]["url"], format!("/media/{id}/full"));
-    assert_eq!(items[0]["tile_url"], format!("/media/{id}/tile"));
+    let token = app_token(&app, id);
+    assert_eq!(items[0]["url"], format!("/media/{token}/full"));
+    assert_eq!(items[0]["tile_url"], format!("/media/{token}/tile"));
     assert_eq!(items[0]["width"], 972);
     assert_eq!(items[0]["height"], 648);
     assert_eq!(items[0]["name"], "村口大槐树.jpg");
@@ -654,14 +670,14 @@ async fn each_library_is_for_its_own_place() {
         .get(&format!("/admin/media?place={chenzhuang}"))
         .await
         .assert_status(200)
-        .assert_contains(&format!("/media/{h}/tile"));
+        .assert_contains(&format!("编号 {h}"));
 
     // clerk2 (chenzhuang) sees only chenzhuang's library.
     let mut clerk2 = signed_in(&app, "clerk2").await;
     let own = clerk2.get("/admin/media").await;
     own.assert_status(200)
-        .assert_contains(&format!("/media/{h}/tile"));
-    assert!(!own.body.contains(&format!("/media/{g}/tile")));
+        .assert_contains(&format!("编号 {h} "));
+    assert!(!own.body.contains(&format!("编号 {g} ")));
     clerk2
         .get(&format!("/admin/media?place={gengjing}"))
         .await

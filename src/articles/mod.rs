@@ -18,6 +18,7 @@ use crate::access::{Action, Actor, PlaceScope};
 use crate::db::schema::{article_revisions, articles};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::pager::Pager;
 use crate::places;
 
 pub use form::ArticleForm;
@@ -367,16 +368,15 @@ pub fn on_air(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let page = page.clamp(1, pages);
+    let pager = Pager::new(page, per_page).within(total);
     let rows = query()
         .order((
             articles::pinned.desc(),
             articles::published_at.desc(),
             articles::id.desc(),
         ))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select(Article::as_select())
         .load(conn)?;
     Ok((rows, total))
@@ -392,10 +392,13 @@ pub fn on_air_all(
 ) -> AppResult<(Vec<(Article, Revision)>, i64)> {
     let query = || on_air_query(village, now);
     let total: i64 = query().count().get_result(conn)?;
+    // Not brought within the pages: a page past the last is empty, as the
+    // API promises, never page 1 under another number.
+    let pager = Pager::new(page, per_page);
     let rows: Vec<Article> = query()
         .order((articles::published_at.desc(), articles::id.desc()))
-        .limit(per_page)
-        .offset((page.max(1) - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select(Article::as_select())
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -569,11 +572,11 @@ pub fn list(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let pages = ((total + per_page - 1) / per_page).max(1);
+    let pager = Pager::new(page, per_page).within(total);
     let rows = query()
         .order((articles::updated_at.desc(), articles::id.desc()))
-        .limit(per_page)
-        .offset((page.clamp(1, pages) - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select((Article::as_select(), Revision::as_select()))
         .load(conn)?;
     Ok((rows, total))
@@ -654,11 +657,11 @@ pub fn scheduled(conn: &mut DbConn, places: &[i64], now: NaiveDateTime) -> AppRe
 
 /// A revision's body as TV pages show it: images at their `page` size.
 pub fn tv_body(conn: &mut DbConn, body: &str) -> AppResult<String> {
-    let ids = screen::image_ids(body);
-    if ids.is_empty() {
+    let keys = screen::image_keys(body);
+    if keys.is_empty() {
         return Ok(body.to_string());
     }
-    let sizes = crate::media::page_sizes(conn, &ids)?;
+    let sizes = crate::media::page_sizes(conn, &keys)?;
     Ok(screen::with_page_images(body, &sizes))
 }
 

@@ -212,26 +212,30 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The media id of an `<img>` tag whose `src` is `/media/{id}/…`.
-fn image_id(tag: &str) -> Option<i64> {
+/// The medium an `<img>` tag shows: the key in its `src`, `/media/{key}/…`
+/// (the medium's token, or its id in older addresses).
+fn image_key(tag: &str) -> Option<&str> {
     let at = tag.find("src=\"/media/")? + "src=\"/media/".len();
-    tag[at..].split('/').next()?.parse().ok()
+    tag[at..].split('/').next().filter(|k| !k.is_empty())
 }
 
-/// The media ids of the images in a body.
-pub fn image_ids(body: &str) -> Vec<i64> {
+/// The media keys of the images in a body.
+pub fn image_keys(body: &str) -> Vec<String> {
     body.match_indices("<img")
         .filter_map(|(i, _)| {
             body[i..]
                 .find('>')
-                .and_then(|e| image_id(&body[i..i + e + 1]))
+                .and_then(|e| image_key(&body[i..i + e + 1]))
+                .map(str::to_string)
         })
         .collect()
 }
 
 /// Points every image at its `page` rendition with that rendition's size
-/// (`sizes`: id, width, height); images not in `sizes` are left out.
-pub fn with_page_images(body: &str, sizes: &[(i64, i32, i32)]) -> String {
+/// (`sizes`: key, id, width, height); images not in `sizes` are left out.
+/// TV pages show only live content, whose media are public: their id
+/// addresses them.
+pub fn with_page_images(body: &str, sizes: &[(String, i64, i32, i32)]) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(i) = rest.find("<img") {
@@ -241,7 +245,9 @@ pub fn with_page_images(body: &str, sizes: &[(i64, i32, i32)]) -> String {
             break;
         };
         let tag = &rest[i..i + e + 1];
-        if let Some((id, w, h)) = image_id(tag).and_then(|id| sizes.iter().find(|s| s.0 == id)) {
+        if let Some((_, id, w, h)) =
+            image_key(tag).and_then(|key| sizes.iter().find(|s| s.0 == key))
+        {
             out.push_str(&format!(
                 "<img src=\"/media/{id}/page\" width=\"{w}\" height=\"{h}\" alt=\"\">"
             ));
@@ -411,9 +417,9 @@ mod tests {
 
     #[test]
     fn images_point_at_their_page_rendition() {
-        let body = "<p>看</p><img src=\"/media/7/full\" width=\"1152\" height=\"648\" alt=\"x\"><img src=\"/media/9/full\">";
-        assert_eq!(image_ids(body), vec![7, 9]);
-        let out = with_page_images(body, &[(7, 760, 428)]);
+        let body = "<p>看</p><img src=\"/media/ab12/full\" width=\"1152\" height=\"648\" alt=\"x\"><img src=\"/media/9/full\">";
+        assert_eq!(image_keys(body), vec!["ab12", "9"]);
+        let out = with_page_images(body, &[("ab12".into(), 7, 760, 428)]);
         assert_eq!(
             out,
             "<p>看</p><img src=\"/media/7/page\" width=\"760\" height=\"428\" alt=\"\">"

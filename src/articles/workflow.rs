@@ -122,6 +122,7 @@ impl<'a> NewRevision<'a> {
         number: i32,
         c: &'a Content,
         actor: &'a Actor,
+        author_name: &'a str,
         now: NaiveDateTime,
     ) -> Self {
         NewRevision {
@@ -141,7 +142,7 @@ impl<'a> NewRevision<'a> {
             pinned: c.pinned,
             urgent: c.urgent,
             author_id: actor.user_id,
-            author_name: &actor.username,
+            author_name,
             created_at: now,
             updated_at: now,
         }
@@ -177,6 +178,7 @@ pub fn create(
 ) -> AppResult<Article> {
     let content = form.check(offset).map_err(AppError::Invalid)?;
     let place = target_place(conn, actor, content.scope, form.place_id)?;
+    let name = shown_name(conn, actor)?;
     db::write(conn, |conn| {
         let now = crate::time::now();
         diesel::insert_into(articles::table)
@@ -197,7 +199,7 @@ pub fn create(
             .execute(conn)?;
         let id = db::last_insert_id(conn)?;
         diesel::insert_into(article_revisions::table)
-            .values(NewRevision::draft(id, 1, &content, actor, now))
+            .values(NewRevision::draft(id, 1, &content, actor, &name, now))
             .execute(conn)?;
         let rev = db::last_insert_id(conn)?;
         diesel::update(articles::table.find(id))
@@ -213,6 +215,15 @@ pub fn create(
         )?;
         Ok(article)
     })
+}
+
+/// The name the back office shows for the actor: the user's display name
+/// (耿井村文书), not the login; the command line's name for the system.
+fn shown_name(conn: &mut DbConn, actor: &Actor) -> AppResult<String> {
+    match actor.user_id {
+        Some(id) => Ok(crate::users::get(conn, id)?.display_name),
+        None => Ok(actor.username.clone()),
+    }
 }
 
 /// The message when someone else saved first; the caller keeps the user's text.
@@ -249,6 +260,7 @@ pub fn update(
         return Err(stale(conn, &article));
     }
     let current = head(conn, &article)?;
+    let name = shown_name(conn, actor)?;
     db::write(conn, |conn| {
         let now = crate::time::now();
         // Re-read inside the transaction: another save may have won the race.
@@ -294,7 +306,7 @@ pub fn update(
                         article_revisions::pinned.eq(content.pinned),
                         article_revisions::urgent.eq(content.urgent),
                         article_revisions::author_id.eq(actor.user_id),
-                        article_revisions::author_name.eq(&actor.username),
+                        article_revisions::author_name.eq(&name),
                         article_revisions::updated_at.eq(now),
                     ))
                     .execute(conn)?;
@@ -306,6 +318,7 @@ pub fn update(
                         current.number + 1,
                         &content,
                         actor,
+                        &name,
                         now,
                     ))
                     .execute(conn)?;
@@ -430,12 +443,18 @@ fn publish(
         diesel::update(article_revisions::table.find(rev.id))
             .set((
                 article_revisions::state.eq(RevState::Published.as_str()),
-                article_revisions::reviewer_name.eq(&actor.username),
+                article_revisions::reviewer_name.eq(shown_name(conn, actor)?),
                 article_revisions::reviewed_at.eq(now),
                 article_revisions::reason.eq(None::<String>),
                 article_revisions::updated_at.eq(now),
             ))
             .execute(conn)?;
+        // What live content shows is public from now on (see `media::serve`).
+        crate::media::make_public(
+            conn,
+            &super::screen::image_keys(&rev.body),
+            rev.poster_media_id,
+        )?;
         diesel::update(articles::table.find(article.id))
             .set((
                 articles::live_revision_id.eq(rev.id),
@@ -494,7 +513,7 @@ pub fn reject(
         diesel::update(article_revisions::table.find(current.id))
             .set((
                 article_revisions::state.eq(RevState::Rejected.as_str()),
-                article_revisions::reviewer_name.eq(&actor.username),
+                article_revisions::reviewer_name.eq(shown_name(conn, actor)?),
                 article_revisions::reviewed_at.eq(now),
                 article_revisions::reason.eq(reason),
                 article_revisions::updated_at.eq(now),

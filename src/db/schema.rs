@@ -24,6 +24,7 @@ diesel::table! {
         updated_at -> Timestamp,
         pin_failures -> Integer,
         pin_locked_until -> Nullable<Timestamp>,
+        access_version -> Integer,
         screen -> Text,
     }
 }
@@ -108,6 +109,8 @@ diesel::table! {
         page_width -> Integer,
         page_height -> Integer,
         created_at -> Timestamp,
+        token -> Text,
+        is_public -> Bool,
     }
 }
 

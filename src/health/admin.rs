@@ -474,12 +474,11 @@ pub fn resident_page(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let last = ((total + per_page - 1) / per_page.max(1)).max(1);
-    let page = page.clamp(1, last);
+    let pager = crate::pager::Pager::new(page, per_page).within(total);
     let rows: Vec<(Resident, String)> = query()
         .order(residents::code)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(pager.per_page())
+        .offset(pager.offset())
         .select((Resident::as_select(), households::number))
         .load(conn)?;
     Ok((
@@ -681,6 +680,8 @@ pub fn reset_pin(conn: &mut DbConn, actor: &Actor, id: i64, form: &PinForm) -> A
                 households::pin_hash.eq(&hash),
                 households::pin_failures.eq(0),
                 households::pin_locked_until.eq(None::<NaiveDateTime>),
+                // Ends the household's access on every box (a copied cookie too).
+                households::access_version.eq(households::access_version + 1),
                 households::updated_at.eq(crate::time::now()),
             ))
             .execute(conn)?;

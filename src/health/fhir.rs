@@ -72,6 +72,33 @@ pub fn resources(body: &Value) -> Result<Vec<&Value>, BodyError> {
     }
 }
 
+/// The R4 ObservationStatus codes of a result worth storing
+/// (https://hl7.org/fhir/R4/valueset-observation-status.html).
+const STORED_STATUSES: [&str; 5] = ["registered", "preliminary", "final", "amended", "corrected"];
+/// The other codes of that value set: known, but nothing to keep.
+const DROPPED_STATUSES: [&str; 3] = ["cancelled", "entered-in-error", "unknown"];
+
+/// `status` is required in R4 and must be one of its codes (case matters).
+fn status(value: Option<&Value>) -> Result<(), String> {
+    let Some(value) = value else {
+        return Err("缺少 status（应为 final 等 FHIR 观测状态）".into());
+    };
+    let Some(status) = value.as_str() else {
+        return Err("status 应为文字，如 final".into());
+    };
+    if STORED_STATUSES.contains(&status) {
+        Ok(())
+    } else if DROPPED_STATUSES.contains(&status) {
+        Err(format!("status 为 {status} 的观测不保存"))
+    } else {
+        Err(format!(
+            "status \"{}\" 不是 FHIR 观测状态（应为 {} 之一）",
+            units::shorten(status, 40),
+            STORED_STATUSES.join("、")
+        ))
+    }
+}
+
 /// One Observation to a checked reading in canonical units, or the reason.
 pub fn parse(obs: &Value, now: NaiveDateTime, offset: FixedOffset) -> Result<Reading, String> {
     match obs.get("resourceType").and_then(Value::as_str) {
@@ -85,11 +112,7 @@ pub fn parse(obs: &Value, now: NaiveDateTime, offset: FixedOffset) -> Result<Rea
         }
         None => return Err("条目不是 Observation（缺少 resourceType）".into()),
     }
-    if let Some(status) = obs.get("status").and_then(Value::as_str) {
-        if matches!(status, "entered-in-error" | "cancelled") {
-            return Err(format!("状态为 {status} 的观测不保存"));
-        }
-    }
+    status(obs.get("status"))?;
     let kind = kind_of(obs.get("code"))?;
     let resident_code = subject(obs)?;
     let taken_at = effective(obs, offset)?;

@@ -13,11 +13,20 @@ use crate::db::schema::households as rows;
 use crate::db::{self, DbConn};
 use crate::error::AppResult;
 use crate::households::{self, Household};
+use crate::users::throttle;
 
-/// Wrong PINs in a row that lock the household's PIN.
+/// Wrong PINs in a row, from boxes the household has not trusted, that lock
+/// the household's PIN for those boxes.
 pub const MAX_FAILURES: i32 = 5;
 /// How long a locked PIN stays locked.
 pub const LOCK_MINUTES: i64 = 15;
+/// Wrong PINs one client address, or one box, may type in `LOCK_MINUTES`,
+/// whatever households they name (spraying PINs over many households).
+pub const MAX_FAILURES_PER_CLIENT: i64 = 10;
+/// Wrong PINs a trusted box (see [`Device`]) may type in `LOCK_MINUTES`.
+pub const MAX_FAILURES_PER_DEVICE: i64 = 5;
+/// A box stays trusted this long after its last right PIN.
+pub const DEVICE_DAYS: i64 = 180;
 /// Access ends after this long without a page view.
 pub const IDLE_MINUTES: i64 = 10;
 /// Access ends this long after the PIN at the latest, however busy.
@@ -41,11 +50,60 @@ pub enum Outcome {
     Locked {
         until: NaiveDateTime,
     },
+    /// This address or box tried too many wrong PINs; nothing was checked.
+    Throttled {
+        minutes: i64,
+    },
 }
 
-/// The lock in force at `now`, if any.
+/// Where a PIN attempt comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The client's address (`web::auth::client_addr`).
+    pub client: String,
+    /// The STB id of the box's cookie, if any.
+    pub stb: Option<String>,
+    /// The box's trusted-box record, if it has one.
+    pub device: Option<Device>,
+}
+
+impl Source {
+    /// Whether the box is one the household trusted (see [`Device`]).
+    fn trusted_by(&self, h: &Household) -> bool {
+        self.device.as_ref().is_some_and(|d| d.trusted_by(h))
+    }
+
+    /// The throttle keys and limits an attempt on `h` counts against.
+    fn keys(&self, h: &Household) -> Vec<(String, i64)> {
+        use crate::users::throttle::clean;
+        match &self.device {
+            Some(d) if d.trusted_by(h) => vec![(
+                format!("pin-dev:{}:{}", h.id, clean(&d.nonce)),
+                MAX_FAILURES_PER_DEVICE,
+            )],
+            _ => {
+                let mut keys = vec![(
+                    format!("pin-ip:{}", clean(&self.client)),
+                    MAX_FAILURES_PER_CLIENT,
+                )];
+                if let Some(stb) = &self.stb {
+                    keys.push((format!("pin-box:{}", clean(stb)), MAX_FAILURES_PER_CLIENT));
+                }
+                keys
+            }
+        }
+    }
+}
+
+/// The lock in force at `now`, if any. It stops boxes the household has not
+/// trusted; a trusted box is never stopped by it.
 pub fn locked_until(h: &Household, now: NaiveDateTime) -> Option<NaiveDateTime> {
     h.pin_locked_until.filter(|until| *until > now)
+}
+
+/// The lock as `source` meets it: none for a box the household trusted.
+pub fn locked_for(h: &Household, source: &Source, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    locked_until(h, now).filter(|_| !source.trusted_by(h))
 }
 
 /// Whole minutes (rounded up) until `until`: what the TV tells the viewer.
@@ -54,24 +112,47 @@ pub fn minutes_left(until: NaiveDateTime, now: NaiveDateTime) -> i64 {
     ((secs + 59) / 60).max(1)
 }
 
-/// Checks `pin` for the household. A wrong PIN counts toward the lock; the
-/// fifth in a row locks the PIN for `LOCK_MINUTES` and starts the count
-/// again. The right PIN clears the count. While locked, nothing is checked
-/// or counted. The count and the lock are read and written in one write
-/// transaction that first takes the household's row, so instances sharing a
-/// PostgreSQL database agree (the slow hash is checked before it).
+/// Checks `pin` for the household, from `source`.
+///
+/// Three limits, so that one address cannot guess its way through the
+/// county's households and nobody can lock a household out of its own box:
+/// - every attempt from a box the household has not trusted counts against
+///   its client address and its box (STB cookie): `MAX_FAILURES_PER_CLIENT`
+///   wrong PINs in `LOCK_MINUTES`, across all households;
+/// - such attempts also count toward the household's lock: the fifth wrong
+///   one in a row locks the PIN for `LOCK_MINUTES`, for untrusted boxes;
+/// - a box that has entered the household's right PIN before holds a
+///   trusted-box cookie ([`Device`]): it is not stopped by the household's
+///   lock or by its address's count (a neighbour's spraying behind the same
+///   address), only by its own `MAX_FAILURES_PER_DEVICE`.
+///
+/// The attempt is counted before the slow hash is checked and withdrawn if
+/// the PIN is right (`users::throttle::claim`), so concurrent attempts
+/// cannot pass a limit; the household's count and lock are read and written
+/// in one write transaction that first takes the household's row.
 pub fn check(
     conn: &mut DbConn,
     household_id: i64,
     pin: &str,
+    source: &Source,
     now: NaiveDateTime,
 ) -> AppResult<Outcome> {
     let h = households::get(conn, household_id)?;
-    if let Some(until) = locked_until(&h, now) {
+    let trusted = source.trusted_by(&h);
+    if let Some(until) = locked_for(&h, source, now) {
         return Ok(Outcome::Locked { until });
     }
+    let keys = source.keys(&h);
+    let keys: Vec<(&str, i64)> = keys.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    let claim = match throttle::claim(conn, LOCK_MINUTES, &keys)? {
+        Ok(claim) => claim,
+        Err(minutes) => return Ok(Outcome::Throttled { minutes }),
+    };
     let right =
         households::check_pin(pin).is_ok() && crate::crypto::verify_secret(&h.pin_hash, pin);
+    if right {
+        throttle::withdraw(conn, claim)?;
+    }
     db::write(conn, |conn| {
         let row = rows::table.find(household_id);
         // A no-op update takes the row lock (PostgreSQL); SQLite's
@@ -82,10 +163,11 @@ pub fn check(
         let (failures, locked): (i32, Option<NaiveDateTime>) = row
             .select((rows::pin_failures, rows::pin_locked_until))
             .first(conn)?;
-        if let Some(until) = locked.filter(|u| *u > now) {
+        if let Some(until) = locked.filter(|u| *u > now && !trusted) {
             return Ok(Outcome::Locked { until });
         }
         if right {
+            // The household is at its box: whatever others caused is lifted.
             if failures != 0 || locked.is_some() {
                 diesel::update(row)
                     .set((
@@ -95,6 +177,12 @@ pub fn check(
                     .execute(conn)?;
             }
             return Ok(Outcome::Granted);
+        }
+        if let (true, Some((key, limit))) = (trusted, keys.first()) {
+            // Counted against the trusted box's own key only.
+            let used = throttle::recent(conn, key, LOCK_MINUTES)?;
+            let left = i32::try_from((limit - used).max(0)).unwrap_or(0);
+            return Ok(Outcome::Wrong { left });
         }
         let failures = failures.max(0) + 1;
         if failures >= MAX_FAILURES {
@@ -117,6 +205,67 @@ pub fn check(
     })
 }
 
+/// Ends every access grant of the household (退出, a PIN change): grants
+/// carry the household's access version, and this bumps it.
+pub fn end_access(conn: &mut DbConn, household_id: i64) -> AppResult<()> {
+    db::write(conn, |conn| {
+        diesel::update(rows::table.find(household_id))
+            .set(rows::access_version.eq(rows::access_version + 1))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// A box the household trusts: the box entered the household's right PIN
+/// and keeps this in an encrypted cookie (`vp_hbox`) for `DEVICE_DAYS`. A
+/// lock caused by other boxes does not stop it (OWASP's "device cookie"
+/// answer to lock-out attacks). It names the household and its PIN's tag, so
+/// a PIN reset at the village office ends the trust too; the nonce keys the
+/// box's own count of wrong PINs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub household_id: i64,
+    pub tag: String,
+    pub nonce: String,
+}
+
+impl Device {
+    pub fn new(h: &Household) -> Device {
+        Device {
+            household_id: h.id,
+            tag: pin_tag(&h.pin_hash),
+            nonce: crate::crypto::random_hex(12),
+        }
+    }
+
+    pub fn trusted_by(&self, h: &Household) -> bool {
+        self.household_id == h.id && self.tag == pin_tag(&h.pin_hash)
+    }
+
+    pub fn encode(&self) -> String {
+        format!("d1.{}.{}.{}", self.household_id, self.tag, self.nonce)
+    }
+
+    pub fn decode(s: &str) -> Option<Device> {
+        let mut parts = s.split('.');
+        if parts.next()? != "d1" {
+            return None;
+        }
+        let household_id = parts.next()?.parse().ok()?;
+        let tag = parts.next()?.to_string();
+        let nonce = parts.next()?.to_string();
+        let hex = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_hexdigit());
+        if parts.next().is_some() || !hex(&tag) || !hex(&nonce) {
+            return None;
+        }
+        Some(Device {
+            household_id,
+            tag,
+            nonce,
+        })
+    }
+}
+
 /// A short fingerprint of the household's PIN hash: a grant made before
 /// the PIN was changed (reset at the village office) stops working.
 pub fn pin_tag(pin_hash: &str) -> String {
@@ -130,6 +279,8 @@ pub fn pin_tag(pin_hash: &str) -> String {
 pub struct Grant {
     pub household_id: i64,
     pub tag: String,
+    /// The household's access version when the PIN was entered.
+    pub version: i32,
     pub since: i64,
     pub seen: i64,
 }
@@ -139,7 +290,7 @@ pub struct Grant {
 pub enum Ended {
     /// No page view for `IDLE_MINUTES` (or past `MAX_MINUTES`).
     Idle,
-    /// The PIN changed, the household moved or is gone, or the PIN is locked.
+    /// 退出, the PIN changed, the household moved or is gone.
     Revoked,
 }
 
@@ -152,6 +303,7 @@ impl Grant {
         Grant {
             household_id: h.id,
             tag: pin_tag(&h.pin_hash),
+            version: h.access_version,
             since: unix(now),
             seen: unix(now),
         }
@@ -170,7 +322,10 @@ impl Grant {
         if future || now - self.seen > IDLE_MINUTES * 60 || now - self.since > MAX_MINUTES * 60 {
             return Err(Ended::Idle);
         }
-        if h.id != self.household_id || pin_tag(&h.pin_hash) != self.tag {
+        if h.id != self.household_id
+            || pin_tag(&h.pin_hash) != self.tag
+            || h.access_version != self.version
+        {
             return Err(Ended::Revoked);
         }
         Ok(())
@@ -178,18 +333,19 @@ impl Grant {
 
     pub fn encode(&self) -> String {
         format!(
-            "g1.{}.{}.{}.{}",
-            self.household_id, self.tag, self.since, self.seen
+            "g2.{}.{}.{}.{}.{}",
+            self.household_id, self.tag, self.version, self.since, self.seen
         )
     }
 
     pub fn decode(s: &str) -> Option<Grant> {
         let mut parts = s.split('.');
-        if parts.next()? != "g1" {
+        if parts.next()? != "g2" {
             return None;
         }
         let household_id = parts.next()?.parse().ok()?;
         let tag = parts.next()?.to_string();
+        let version = parts.next()?.parse().ok()?;
         let since = parts.next()?.parse().ok()?;
         let seen = parts.next()?.parse().ok()?;
         if parts.next().is_some() || !tag.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -198,6 +354,7 @@ impl Grant {
         Some(Grant {
             household_id,
             tag,
+            version,
             since,
             seen,
         })
@@ -214,6 +371,10 @@ pub enum Notice {
     Short,
     Wrong {
         left: i32,
+    },
+    /// Too many wrong PINs from this address or box.
+    Busy {
+        minutes: i64,
     },
 }
 
@@ -283,6 +444,7 @@ impl Pad {
             Notice::Empty => "e".to_string(),
             Notice::Short => "s".to_string(),
             Notice::Wrong { left } => format!("w{left}"),
+            Notice::Busy { minutes } => format!("b{minutes}"),
         };
         format!(
             "p1.{}.{}.{}.{notice}",
@@ -312,6 +474,9 @@ impl Pad {
             "n" => Notice::None,
             "e" => Notice::Empty,
             "s" => Notice::Short,
+            b if b.starts_with('b') => Notice::Busy {
+                minutes: b.strip_prefix('b')?.parse().ok()?,
+            },
             w => Notice::Wrong {
                 left: w.strip_prefix('w')?.parse().ok()?,
             },
@@ -350,6 +515,7 @@ mod tests {
             updated_at: at(0),
             pin_failures: 0,
             pin_locked_until: None,
+            access_version: 0,
             screen: "hd".into(),
         }
     }
@@ -373,15 +539,35 @@ mod tests {
         assert_eq!(g.check(&other, at(10)), Err(Ended::Revoked));
         // A grant from the future is refused.
         assert_eq!(Grant::new(&h, at(30)).check(&h, at(0)), Err(Ended::Idle));
+        // 退出 bumps the household's access version.
+        let mut left = household("$argon2id$hash-one");
+        left.access_version = 1;
+        assert_eq!(g.check(&left, at(10)), Err(Ended::Revoked));
         for bad in [
             "",
-            "g1",
-            "g2.7.ab.1.1",
-            "g1.x.ab.1.1",
-            "g1.7.zz.1.1",
-            "g1.7.ab.1.1.1",
+            "g2",
+            "g1.7.ab.1.1",
+            "g2.x.ab.0.1.1",
+            "g2.7.zz.0.1.1",
+            "g2.7.ab.x.1.1",
+            "g2.7.ab.0.1.1.1",
         ] {
             assert_eq!(Grant::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn trusted_boxes_are_the_households_own() {
+        let h = household("$argon2id$hash-one");
+        let d = Device::new(&h);
+        assert_eq!(Device::decode(&d.encode()), Some(d.clone()));
+        assert!(d.trusted_by(&h));
+        assert!(!d.trusted_by(&household("$argon2id$hash-two")), "PIN reset");
+        let mut other = household("$argon2id$hash-one");
+        other.id = 8;
+        assert!(!d.trusted_by(&other));
+        for bad in ["", "d1.7.ab", "d1.7.ab.", "d1.7.ab.zz", "d2.7.ab.cd"] {
+            assert_eq!(Device::decode(bad), None, "{bad}");
         }
     }
 

@@ -22,23 +22,38 @@ const VERSION: &str = "ver";
 const SEEN: &str = "seen";
 const CSRF: &str = "csrf";
 
-/// The client's address: the socket peer, or `X-Forwarded-For` behind a trusted proxy.
-pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return ip.chars().take(64).collect();
-        }
+/// The client's address: the socket peer, or behind `hops` trusted proxies
+/// (`PORTAL_TRUST_PROXY`, `PORTAL_TRUSTED_PROXY_HOPS`) the `hops`-th entry of
+/// `X-Forwarded-For` from the right: each proxy appends the address it saw,
+/// so the entries left of those are whatever the client wrote and prove
+/// nothing. A header too short or not an address falls back to the peer.
+pub fn client_addr(req: &HttpRequest, trust_proxy: bool, hops: u32) -> String {
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    if !trust_proxy {
+        return peer();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    forwarded_for(req, hops).unwrap_or_else(peer)
+}
+
+fn forwarded_for(req: &HttpRequest, hops: u32) -> Option<String> {
+    // Several headers are one list, in order (RFC 9110, 5.3).
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let hops = usize::try_from(hops.max(1)).ok()?;
+    let entry = entries.len().checked_sub(hops).map(|i| entries[i])?;
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 fn session_err(e: impl std::fmt::Display) -> AppError {
@@ -178,6 +193,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 #[derive(Template)]
 #[template(path = "admin/login.html")]
 struct LoginPage {
+    css: String,
     csrf: String,
     username: String,
     error: Option<String>,
@@ -189,6 +205,7 @@ async fn login_form(session: Session) -> Result<HttpResponse, AppError> {
         return Ok(super::redirect("/admin"));
     }
     super::render(&LoginPage {
+        css: super::assets::url("admin.css"),
         csrf: csrf_token(&session)?,
         username: String::new(),
         error: None,
@@ -211,12 +228,17 @@ async fn login(
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm(form) = form;
-    let client = client_addr(&req, state.config.trust_proxy);
+    let client = client_addr(
+        &req,
+        state.config.trust_proxy,
+        state.config.trusted_proxy_hops,
+    );
     let shown_name: String = form.username.trim().chars().take(32).collect();
     let retry = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
         super::render_status(
             status,
             &LoginPage {
+                css: super::assets::url("admin.css"),
                 csrf: csrf_token(&session)?,
                 username: shown_name.clone(),
                 error: Some(message),

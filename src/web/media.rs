@@ -1,12 +1,15 @@
-//! The media library's renditions, public (TV pages show them): served from
-//! the database with their hash as ETag and cached for a year, since the
+//! The media library's renditions: served from the database with their hash
+//! as ETag; public ones (TV pages show them) cached for a year, since the
 //! bytes behind an address never change.
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
+use crate::access::Action;
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Rendition};
+use crate::places;
+use crate::web::auth::CurrentUser;
 use crate::AppState;
 
 /// Whether an `If-None-Match` header names this ETag (or `*`).
@@ -26,15 +29,44 @@ fn etag_of(sha: &str) -> String {
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// A medium no live content uses yet: for the signed-in user only.
+const PRIVATE: &str = "private, no-store";
 
-#[get("/media/{id}/{kind}")]
+/// A rendition. A medium is public once live content uses it (see
+/// `media::make_public`); before that only signed-in back-office users who
+/// may see its place get it (the editor, the review desk), everyone else a
+/// 404 as for an unknown one. Its own addresses carry a random token, so
+/// they cannot be guessed from another's.
+#[get("/media/{key}/{kind}")]
 pub async fn serve(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (id, kind) = path.into_inner();
-    let kind = Rendition::parse(&kind).ok_or_else(|| AppError::not_found("这张图片"))?;
+    let (key, kind) = path.into_inner();
+    let not_found = || AppError::not_found("这张图片");
+    let kind = Rendition::parse(&kind).ok_or_else(not_found)?;
+    let key = media::Key::parse(&key).ok_or_else(not_found)?;
+    let (id, place_id, public) = state.db.run(move |c| media::visibility(c, &key)).await?;
+    if !public {
+        // Only now the session: public images never touch (or set) it.
+        let me = CurrentUser::extract(&req)
+            .await
+            .ok()
+            .ok_or_else(not_found)?;
+        let allowed = state
+            .db
+            .run(move |c| {
+                Ok(me
+                    .actor
+                    .may(Action::ViewPlace, &places::scope_of(c, place_id)?))
+            })
+            .await?;
+        if !allowed {
+            return Err(not_found());
+        }
+    }
+    let cache = if public { IMMUTABLE } else { PRIVATE };
     // A revalidation needs only the hash, not the bytes.
     if req.headers().contains_key(header::IF_NONE_MATCH) {
         let sha = state
@@ -45,14 +77,14 @@ pub async fn serve(
         if matches(&req, &etag) {
             return Ok(HttpResponse::NotModified()
                 .insert_header((header::ETAG, etag))
-                .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+                .insert_header((header::CACHE_CONTROL, cache))
                 .finish());
         }
     }
     let stored = state.db.run(move |c| media::rendition(c, id, kind)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag_of(&stored.sha256)))
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+        .insert_header((header::CACHE_CONTROL, cache))
         .content_type(stored.content_type)
         .body(stored.data))
 }

@@ -87,11 +87,13 @@ pub fn app(
         .wrap(from_fn(refuse_control_characters))
         .wrap(errors::handlers())
         .wrap(session)
+        .wrap(from_fn(back_office_headers))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .add((header::REFERRER_POLICY, "same-origin")),
         )
+        .wrap(from_fn(head_as_get))
         // The path only: query strings may carry ids a villager typed.
         .wrap(
             Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
@@ -99,6 +101,65 @@ pub fn app(
         )
         .configure(routes)
         .default_service(web::to(not_found))
+}
+
+/// The back office's pages: no framing (clickjacking), no caching (they
+/// show residents, users and the audit log), and a CSP that lets the pages
+/// run only this server's scripts and styles (static/admin.js, editor.js,
+/// admin.css: nothing inline). TV pages get none of this: an operator's EPG
+/// may frame them, and old set-top box browsers know no CSP anyway.
+const ADMIN_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data: blob:; connect-src 'self'; frame-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The review desk's TV preview (`/admin/articles/{id}/tv`) is a TV page
+/// (inline CSS) shown in a frame of the desk: framable by the back office
+/// only, and with no script at all.
+const PREVIEW_CSP: &str =
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+
+async fn back_office_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let admin = path == "/admin" || path.starts_with("/admin/");
+    let preview = admin && path.starts_with("/admin/articles/") && path.ends_with("/tv");
+    let mut res = next.call(req).await?;
+    if admin {
+        let (frame, csp) = if preview {
+            ("SAMEORIGIN", PREVIEW_CSP)
+        } else {
+            ("DENY", ADMIN_CSP)
+        };
+        let headers = res.headers_mut();
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static(frame),
+        );
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(csp),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
+}
+
+/// HEAD is GET without the body (RFC 9110, 9.3.2): monitors and some boxes
+/// ask with it. Routes are declared for GET, so HEAD is answered as GET; the
+/// HTTP layer, which saw the request's own method, leaves the body out.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// A query string carrying a NUL or other control character (raw or

@@ -10,7 +10,7 @@ use super::{layout, Layout, Pager};
 use crate::access::{Action, Actor, PlaceKind};
 use crate::articles::form::{format_duration, format_local};
 use crate::articles::{
-    self, workflow, Article, ArticleForm, ListFilter, RevState, Revision, Section,
+    self, workflow, Air, Article, ArticleForm, ListFilter, RevState, Revision, Scope, Section,
 };
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -72,6 +72,9 @@ struct Row {
     air: &'static str,
     updated: String,
     author: String,
+    /// The status tag's colour class.
+    tag: &'static str,
+    can_edit: bool,
 }
 
 #[derive(Template)]
@@ -121,8 +124,14 @@ async fn list(
             }
             let visible = ids(&places);
             let (rows, total) = articles::list(c, &visible, &filter, page, PER_PAGE)?;
+            let mut shown = Vec::with_capacity(rows.len());
+            for (a, h) in rows {
+                let scope = articles::scope_of(c, &a)?;
+                let can_edit = actor.may(workflow::edit_action(a.scope()), &scope);
+                shown.push((a, h, can_edit));
+            }
             let counts = articles::state_counts(c, &visible)?;
-            Ok((places, rows, total, counts))
+            Ok((places, shown, total, counts))
         })
         .await?;
     let now = crate::time::now();
@@ -134,15 +143,25 @@ async fn list(
     };
     let rows = rows
         .into_iter()
-        .map(|(a, h)| Row {
-            id: a.id,
-            title: h.title.clone(),
-            section: a.section().label(),
-            place: name_of(a.place_id),
-            state: h.state().label(),
-            air: a.air(now).label(),
-            updated: crate::time::format_local(h.updated_at, offset),
-            author: h.author_name,
+        .map(|(a, h, can_edit)| {
+            let expired = h.state() == RevState::Published && a.air(now) == Air::Expired;
+            let (state, tag) = if expired {
+                (Air::Expired.label(), "st-expired")
+            } else {
+                (h.state().label(), tag_class(h.state()))
+            };
+            Row {
+                id: a.id,
+                title: h.title.clone(),
+                section: a.section().label(),
+                place: name_of(a.place_id),
+                state,
+                air: a.air(now).label(),
+                updated: crate::time::format_local(h.updated_at, offset),
+                author: h.author_name,
+                tag,
+                can_edit,
+            }
         })
         .collect();
     let counts = STATES
@@ -198,6 +217,8 @@ struct FormPage {
     categories: Vec<(&'static str, &'static str)>,
     scopes: Vec<(&'static str, &'static str)>,
     places: Vec<Place>,
+    /// Editing: where the content is published (发布范围 stays visible).
+    scope_shown: Option<String>,
     editor_js: String,
     can_submit: bool,
     can_review: bool,
@@ -265,7 +286,8 @@ async fn form_page(
                     let a = articles::get_for(c, &actor, id)?;
                     let h = articles::head(c, &a)?;
                     let scope = articles::scope_of(c, &a)?;
-                    Some((a, h, scope))
+                    let place = places::get(c, a.place_id)?.name;
+                    Some((a, h, scope, place))
                 }
                 None => None,
             };
@@ -278,8 +300,16 @@ async fn form_page(
         "写新内容"
     };
     let now = crate::time::now();
+    let scope_shown = loaded.as_ref().map(|(a, _, _, place)| {
+        let label = match a.scope() {
+            Scope::Village => "本村",
+            Scope::Township => "全乡镇",
+            Scope::County => "全县",
+        };
+        format!("{label} · {place}")
+    });
     let (article, head, can_submit, can_review, can_archive, air) = match loaded {
-        Some((a, h, scope)) => {
+        Some((a, h, scope, _)) => {
             let can_edit = me.actor.may(workflow::edit_action(a.scope()), &scope);
             let can_review = me.actor.may(workflow::review_action(a.scope()), &scope);
             (
@@ -308,6 +338,7 @@ async fn form_page(
         categories: articles::PARTY_CATEGORIES.to_vec(),
         scopes: scopes_for(&me.actor),
         places,
+        scope_shown,
         editor_js: crate::web::assets::url("editor.js"),
         can_submit,
         can_review,
@@ -317,6 +348,17 @@ async fn form_page(
 }
 
 /// The scopes the actor may publish in: a clerk only their village.
+/// The colour class of a status tag (admin.css).
+fn tag_class(state: RevState) -> &'static str {
+    match state {
+        RevState::Draft => "st-draft",
+        RevState::Pending => "st-pending",
+        RevState::Published => "st-published",
+        RevState::Rejected => "st-rejected",
+        RevState::Superseded => "st-superseded",
+    }
+}
+
 fn scopes_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
     let mut scopes = vec![("village", "本村")];
     if actor.may(Action::PublishDirect, &actor.place) {
@@ -613,6 +655,7 @@ struct ReviewPage {
     head: Revision,
     place: String,
     can_review: bool,
+    can_edit: bool,
     error: Option<String>,
 }
 
@@ -624,7 +667,7 @@ async fn review_page(
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let actor = me.actor.clone();
-    let (article, head, place, can_review) = state
+    let (article, head, place, can_review, can_edit) = state
         .db
         .run(move |c| {
             let a = articles::get_for(c, &actor, id)?;
@@ -632,11 +675,13 @@ async fn review_page(
             let scope = articles::scope_of(c, &a)?;
             let place = places::get(c, a.place_id)?.name;
             let may_review = actor.may(workflow::review_action(a.scope()), &scope);
-            Ok((a, h, place, may_review))
+            let may_edit = actor.may(workflow::edit_action(a.scope()), &scope);
+            Ok((a, h, place, may_review, may_edit))
         })
         .await?;
     let page = ReviewPage {
-        layout: layout(state, me, "审核预览", "/admin/articles").await?,
+        layout: layout(state, me, "审核预览", "/admin/review").await?,
+        can_edit,
         can_review: can_review && head.state() == RevState::Pending,
         article,
         head,
@@ -727,10 +772,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(history_page)
         .service(edit_form)
         .service(update)
+        .service(review_queue)
         .service(submit)
         .service(approve)
         .service(reject)
         .service(archive);
+}
+
+// ---------------------------------------------------------------- the review queue
+
+#[derive(Template)]
+#[template(path = "admin/review.html")]
+struct QueuePage {
+    layout: Layout,
+    desk: Desk,
+}
+
+/// 审核: what waits for the reviewer, newest first, and what they sent back.
+#[get("/admin/review")]
+async fn review_queue(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    let mut desk = desk(&state, &me).await?;
+    desk.pending.reverse();
+    render(&QueuePage {
+        layout: layout(&state, &me, "审核", "/admin/review").await?,
+        desk,
+    })
 }
 
 // ---------------------------------------------------------------- the desk on the dashboard
@@ -742,6 +808,8 @@ pub struct DeskRow {
     pub author: String,
     pub when: String,
     pub reason: String,
+    /// The viewer may edit it (else no 修改 link).
+    pub can_edit: bool,
 }
 
 /// What waits for the user: pending items to review (oldest first), their
@@ -777,31 +845,41 @@ pub async fn desk(state: &AppState, me: &CurrentUser) -> AppResult<Desk> {
                     .find(|p| p.id == id)
                     .map_or(String::new(), |p| p.name.clone())
             };
-            let row = |a: &Article, h: &Revision, when| DeskRow {
+            let editable = |c: &mut crate::db::DbConn, a: &Article| -> AppResult<bool> {
+                let scope = articles::scope_of(c, a)?;
+                Ok(actor.may(workflow::edit_action(a.scope()), &scope))
+            };
+            let row = |a: &Article, h: &Revision, when, can_edit| DeskRow {
                 id: a.id,
                 title: h.title.clone(),
                 place: name(a.place_id),
                 author: h.author_name.clone(),
                 when: crate::time::format_local(when, offset),
                 reason: h.reason.clone().unwrap_or_default(),
+                can_edit,
             };
             let now = crate::time::now();
-            let pending = if actor.role == crate::access::Role::Clerk {
-                Vec::new()
-            } else {
-                articles::pending(c, &review)?
-                    .iter()
-                    .map(|(a, h)| row(a, h, h.updated_at))
-                    .collect()
-            };
-            let rejected = articles::heads_in_state(c, &write, RevState::Rejected, 20)?
-                .iter()
-                .map(|(a, h)| row(a, h, h.reviewed_at.unwrap_or(h.updated_at)))
-                .collect();
+            let mut pending = Vec::new();
+            if actor.role != crate::access::Role::Clerk {
+                for (a, h) in articles::pending(c, &review)? {
+                    let e = editable(c, &a)?;
+                    pending.push(row(&a, &h, h.updated_at, e));
+                }
+            }
+            // Rejected: what the writer must fix, and for a reviewer what
+            // they sent back.
+            let mut places_rejected = write.clone();
+            places_rejected.extend(review.iter().filter(|p| !write.contains(p)));
+            let mut rejected = Vec::new();
+            for (a, h) in articles::heads_in_state(c, &places_rejected, RevState::Rejected, 20)? {
+                let e = editable(c, &a)?;
+                rejected.push(row(&a, &h, h.reviewed_at.unwrap_or(h.updated_at), e));
+            }
             let mut scheduled = Vec::new();
             for a in articles::scheduled(c, &write, now)? {
                 let h = articles::head(c, &a)?;
-                scheduled.push(row(&a, &h, a.publish_at.unwrap_or(now)));
+                let e = editable(c, &a)?;
+                scheduled.push(row(&a, &h, a.publish_at.unwrap_or(now), e));
             }
             Ok(Desk {
                 pending,

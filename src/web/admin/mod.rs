@@ -31,6 +31,8 @@ pub struct NavItem {
 /// What every back-office page shows around its content.
 pub struct Layout {
     pub css: String,
+    /// `static/admin.js`: the pages' behaviour, kept out of the markup for the CSP.
+    pub js: String,
     pub title: String,
     pub user_name: String,
     pub role_label: &'static str,
@@ -52,6 +54,9 @@ impl Layout {
         .any(|a| may_anywhere(me, a))
         {
             nav.push(("/admin/articles", "内容管理"));
+        }
+        if may_anywhere(me, Action::ReviewContent) {
+            nav.push(("/admin/review", "审核"));
         }
         if may_anywhere(me, Action::PublishDirect) {
             nav.push(("/admin/alerts", "应急广播"));
@@ -87,6 +92,7 @@ impl Layout {
         }
         Layout {
             css: super::assets::url("admin.css"),
+            js: super::assets::url("admin.js"),
             title: title.to_string(),
             user_name: me.user.display_name.clone(),
             role_label: role.label(),
@@ -150,14 +156,14 @@ pub struct Pager {
 impl Pager {
     /// `base` is the list's address with its filters, ending in `?` or `&`.
     pub fn new(page: i64, per_page: i64, total: i64, base: &str) -> Pager {
-        let pages = ((total + per_page - 1) / per_page).max(1);
-        let page = page.clamp(1, pages);
+        let pager = crate::pager::Pager::new(page, per_page).within(total);
+        let (prev, next) = pager.neighbours(total);
         Pager {
-            page,
-            pages,
+            page: pager.page(),
+            pages: pager.pages(total),
             total,
-            prev: (page > 1).then(|| format!("{base}page={}", page - 1)),
-            next: (page < pages).then(|| format!("{base}page={}", page + 1)),
+            prev: prev.map(|p| format!("{base}page={p}")),
+            next: next.map(|p| format!("{base}page={p}")),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::articles::{self, sanitize};
 use crate::error::{AppError, AppResult};
+use crate::pager::Pager;
 use crate::places;
 use crate::AppState;
 
@@ -53,8 +54,10 @@ async fn list(
     q: web::Query<Query>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
-    let per_page = q.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
-    let page = q.page.unwrap_or(1).max(1);
+    let pager = Pager::new(
+        q.page.unwrap_or(1),
+        q.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE),
+    );
     let now = crate::time::now();
     let offset = state.offset;
     let lookup = code.clone();
@@ -64,10 +67,15 @@ async fn list(
             if crate::validate::code(&lookup, "").is_err() {
                 return Err(AppError::NotFound(format!("unknown village '{lookup}'")));
             }
-            let village = places::village_by_code(conn, &lookup)
-                .map_err(|_| AppError::NotFound(format!("unknown village '{lookup}'")))?;
+            // Only a missing village is a 404; a database outage stays a 5xx.
+            let village = match places::village_by_code(conn, &lookup) {
+                Err(AppError::NotFound(_)) => {
+                    return Err(AppError::NotFound(format!("unknown village '{lookup}'")))
+                }
+                other => other?,
+            };
             let scope = places::scope(conn, &village)?;
-            articles::on_air_all(conn, &scope, now, page, per_page)
+            articles::on_air_all(conn, &scope, now, pager.page(), pager.per_page())
         })
         .await?;
     let time = |t: chrono::NaiveDateTime| crate::time::to_local(t, offset).to_rfc3339();
@@ -92,8 +100,8 @@ async fn list(
         .collect();
     Ok(HttpResponse::Ok().json(Page {
         village: code,
-        page,
-        per_page,
+        page: pager.page(),
+        per_page: pager.per_page(),
         total,
         articles,
     }))

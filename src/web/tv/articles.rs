@@ -166,8 +166,8 @@ pub async fn section_list(
         })
         .await?;
     let code = &view.village.code;
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let page = asked.clamp(1, pages);
+    let paged = crate::pager::Pager::new(asked, per_page).within(total);
+    let (page, pages) = (paged.page(), paged.pages(total));
     let base = format!("/tv/v/{code}/{}", section.as_str());
     let cat_param = category
         .as_deref()

@@ -18,9 +18,12 @@
 //! - `vp_health`: the access grant (household, PIN tag, time of the PIN and
 //!   of the last page view). Access ends after 10 minutes without a page
 //!   view, checked on the server from the time inside the cookie (the
-//!   cookie's Max-Age says the same to the browser), when the PIN changes
-//!   or gets locked, or through `exit`: the 返回 and 首页 links and the colour
+//!   cookie's Max-Age says the same to the browser), when the PIN changes,
+//!   or through `exit` (which also bumps the household's access version, so
+//!   a copy of the cookie ends too): the 返回 and 首页 links and the colour
 //!   keys of the household's pages all go through it.
+//! - `vp_hbox`: the trusted-box record after a right PIN (`health::pin::Device`):
+//!   a lock caused by other boxes does not stop this one.
 //! - `vp_pinpad`: the keypad's typed digits (never in an address: a key's
 //!   link carries the digit shifted by a random number drawn per page, see
 //!   `health::pin::Pad`), forgotten after 5 minutes.
@@ -32,8 +35,8 @@
 //! SameSite=Strict, so a cross-site request never carries the grant or the
 //! keypad state, and the keypad's GET links do nothing without that cookie.
 //! The worst a forged POST can do is count wrong PINs toward the lock,
-//! which anyone can do by typing wrong PINs at a box; the lock is per
-//! household and expires after 15 minutes.
+//! which anyone can do by typing wrong PINs at a box; the lock expires
+//! after 15 minutes and never stops the household's trusted box.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, CookieJar, SameSite};
 use actix_web::http::header;
@@ -56,6 +59,8 @@ use crate::AppState;
 pub const GRANT_COOKIE: &str = "vp_health";
 /// The on-screen keypad's digits.
 pub const PAD_COOKIE: &str = "vp_pinpad";
+/// The trusted-box record (`health::pin::Device`).
+pub const DEVICE_COOKIE: &str = "vp_hbox";
 
 pub fn station_url(village: &str) -> String {
     format!("/tv/v/{village}/health")
@@ -163,7 +168,8 @@ fn open_grant(
         Err(AppError::NotFound(_)) => return Ok(Err(Some(Ended::Revoked))),
         Err(e) => return Err(e),
     };
-    if h.village_id != village.id || pin::locked_until(&h, now).is_some() {
+    // A lock caused by wrong PINs elsewhere does not end access already given.
+    if h.village_id != village.id {
         return Ok(Err(Some(Ended::Revoked)));
     }
     match grant.check(&h, now) {
@@ -174,6 +180,19 @@ fn open_grant(
 
 fn read_grant(state: &AppState, req: &HttpRequest) -> Option<Grant> {
     unseal(state, req, GRANT_COOKIE).and_then(|v| Grant::decode(&v))
+}
+
+/// Where a PIN attempt comes from: address, box, trusted-box record.
+fn source(state: &AppState, req: &HttpRequest) -> pin::Source {
+    pin::Source {
+        client: crate::web::auth::client_addr(
+            req,
+            state.config.trust_proxy,
+            state.config.trusted_proxy_hops,
+        ),
+        stb: box_stb(req),
+        device: unseal(state, req, DEVICE_COOKIE).and_then(|v| pin::Device::decode(&v)),
+    }
 }
 
 fn read_pad(state: &AppState, req: &HttpRequest, now: NaiveDateTime) -> Option<Pad> {
@@ -316,6 +335,10 @@ fn locked_message(until: NaiveDateTime, now: NaiveDateTime) -> String {
     )
 }
 
+fn busy_message(minutes: i64) -> String {
+    format!("这台机顶盒的密码尝试太多，请 {minutes} 分钟后再试。")
+}
+
 fn wrong_message(left: i32) -> String {
     format!("密码不对，请再试一次。还可以试 {left} 次。")
 }
@@ -346,7 +369,8 @@ fn pin_page(
         ("红", "首页", "red"),
         ("黄", "健康", "yellow"),
     ];
-    let locked_until = household.and_then(|h| pin::locked_until(h, now));
+    let from = source(state, req);
+    let locked_until = household.and_then(|h| pin::locked_for(h, &from, now));
     let pad_before = read_pad(state, req, now);
     let shift: u8 = rand::thread_rng().gen_range(0..10);
     let pad = match &pad_before {
@@ -368,6 +392,7 @@ fn pin_page(
             Notice::Empty => (Some("请先按数字键输入密码。".to_string()), "info"),
             Notice::Short => (Some("家庭密码是 4 到 6 位数字。".to_string()), "warn"),
             Notice::Wrong { left } => (Some(wrong_message(left)), "warn"),
+            Notice::Busy { minutes } => (Some(busy_message(minutes)), "warn"),
         },
     };
     let me = me_url(code);
@@ -536,11 +561,12 @@ async fn me_page(
     };
     let code = village.code.clone();
     let per = Screen::of(&req).tiles();
-    let pages = ((members.len() as i64 + per - 1) / per).max(1);
-    let page = query.number().min(pages);
+    let total = members.len() as i64;
+    let paged = crate::pager::Pager::new(query.number(), per).within(total);
+    let (page, pages) = (paged.page(), paged.pages(total));
     let tiles: Vec<Tile> = members
         .into_iter()
-        .skip(((page - 1) * per) as usize)
+        .skip(paged.offset() as usize)
         .take(per as usize)
         .enumerate()
         .map(|(i, m)| Tile {
@@ -614,6 +640,7 @@ async fn enter_pin(
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     let from_box = box_stb(&req);
+    let from = source(&state, &req);
     let pin = form.pin.trim().to_string();
     let (village, township, household, outcome) = state
         .db
@@ -625,7 +652,7 @@ async fn enter_pin(
             }
             let outcome = match &household {
                 Some(h) if households::check_pin(&pin).is_ok() => {
-                    Some(pin::check(conn, h.id, &pin, now)?)
+                    Some(pin::check(conn, h.id, &pin, &from, now)?)
                 }
                 _ => None,
             };
@@ -666,6 +693,7 @@ async fn enter_pin(
         )),
         Some(Outcome::Granted) => Ok(granted(&state, &village.code, h, now)?),
         Some(Outcome::Wrong { left }) => show(Why::Wrong(left)),
+        Some(Outcome::Throttled { minutes }) => show(Why::Message(busy_message(minutes))),
         // The reloaded household carries the lock: the page says so.
         Some(Outcome::Locked { .. }) => show(Why::Ask),
     }
@@ -687,7 +715,14 @@ fn granted(
         grant.encode(),
         pin::IDLE_MINUTES,
     );
-    for c in [cookie, removal(village, PAD_COOKIE)] {
+    let device = seal(
+        state,
+        village,
+        DEVICE_COOKIE,
+        pin::Device::new(h).encode(),
+        pin::DEVICE_DAYS * 24 * 60,
+    );
+    for c in [cookie, device, removal(village, PAD_COOKIE)] {
         res.add_cookie(&c)
             .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
     }
@@ -755,6 +790,7 @@ async fn keypad_ok(
 ) -> AppResult<HttpResponse> {
     let me = me_url(&code);
     let stb = box_stb(req);
+    let from = source(state, req);
     let digits = pad.digits.clone();
     let village_code = code.clone();
     let checked = state
@@ -767,7 +803,7 @@ async fn keypad_ok(
             if households::check_pin(&digits).is_err() {
                 return Ok(Some((h, None)));
             }
-            let outcome = pin::check(conn, h.id, &digits, now)?;
+            let outcome = pin::check(conn, h.id, &digits, &from, now)?;
             Ok(Some((h, Some(outcome))))
         })
         .await?;
@@ -781,6 +817,10 @@ async fn keypad_ok(
             pad.notice = Notice::Wrong { left };
         }
         Some(Outcome::Locked { .. }) => pad.digits.clear(),
+        Some(Outcome::Throttled { minutes }) => {
+            pad.digits.clear();
+            pad.notice = Notice::Busy { minutes };
+        }
         None if pad.digits.is_empty() => pad.notice = Notice::Empty,
         None => pad.notice = Notice::Short,
     }
@@ -805,12 +845,30 @@ struct ExitQuery {
 /// to the village page named by `to`: `` (home) or a section (`/health`).
 #[get("/tv/v/{village}/health/me/exit")]
 async fn exit_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<ExitQuery>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     if crate::validate::code(&code, "").is_err() {
         return Err(AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()));
+    }
+    // Ends the access on the server too, so a copy of the cookie stops
+    // working. Only a grant that still opens the household counts: the
+    // cookie is SameSite=Strict, so a link from elsewhere ends nothing.
+    if let Some(grant) = read_grant(&state, &req) {
+        let (now, village_code) = (crate::time::now(), code.clone());
+        state
+            .db
+            .run(move |conn| {
+                let (village, _) = load_village(conn, &village_code)?;
+                if let Ok((_, h)) = open_grant(conn, &village, Some(grant), now)? {
+                    pin::end_access(conn, h.id)?;
+                }
+                Ok(())
+            })
+            .await?;
     }
     let to = query.to.as_deref().unwrap_or("").trim_start_matches('/');
     let target = match SECTIONS.iter().find(|s| s.slug == to) {

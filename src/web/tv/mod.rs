@@ -537,11 +537,12 @@ async fn villages(
             Ok(out)
         })
         .await?;
-    let pages = ((all.len() as i64 + per_page - 1) / per_page).max(1);
-    let page = query.number().min(pages);
+    let total = all.len() as i64;
+    let paged = crate::pager::Pager::new(query.number(), per_page).within(total);
+    let (page, pages) = (paged.page(), paged.pages(total));
     let tiles = all
         .into_iter()
-        .skip(((page - 1) * per_page) as usize)
+        .skip(paged.offset() as usize)
         .take(per_page as usize)
         .enumerate()
         .map(|(i, (v, township))| Tile {
