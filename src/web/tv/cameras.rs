@@ -201,7 +201,7 @@ pub async fn list_page(
     let now = crate::time::now();
     // The wall takes the first tile of the first page.
     let per_page = |p: i64| if p == 1 { PER_PAGE - 1 } else { PER_PAGE };
-    let pages = if list.len() <= PER_PAGE - 1 {
+    let pages = if list.len() < PER_PAGE {
         1
     } else {
         1 + (list.len() - (PER_PAGE - 1)).div_ceil(PER_PAGE) as i64
