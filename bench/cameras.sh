@@ -98,7 +98,7 @@ CPU=$(awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$MEASURE" 'BEGIN { printf "%.1f", 
 GRABS=$(grep -c 'grabbed, masked, resized and stored in' "$TMP/serve.log" || true)
 MS=$( (grep -o 'stored in [0-9]* ms' "$TMP/serve.log" || true) | (grep -o '[0-9]*' || true) | sort -n)
 median() { awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print "n/a" }'; }
-p90() { awk '{a[NR]=$1} END { if (NR) print a[int(NR*0.9 + 0.5) > 0 ? int(NR*0.9 + 0.5) : 1]; else print "n/a" }'; }
+p90() { awk '{a[NR]=$1} END { i = int(NR * 0.9 + 0.5); if (i < 1) i = 1; if (NR) print a[i]; else print "n/a" }'; }
 echo "grabs=$GRABS grab_ms_p50=$(echo "$MS" | median) grab_ms_p90=$(echo "$MS" | p90)"
 echo "cpu_percent_of_one_core=$CPU (portal and its ffmpeg children, ${MEASURE}s, target < 10)"
 
