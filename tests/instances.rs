@@ -138,6 +138,8 @@ fn portal(url: &str, dir: &Path, args: &[&str]) -> Command {
         .env("PORTAL_DEMO_TOKEN", TOKEN)
         .env("PORTAL_TRUST_PROXY", "true")
         .env("PORTAL_DB_POOL_SIZE", "4")
+        // The demo's cameras are not what these tests are about.
+        .env("PORTAL_CAMERA_WORKER", "false")
         .env("RUST_LOG", "info");
     cmd
 }

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use super::grab::{self, Failure, Ffmpeg, GRAB_TIMEOUT};
 use super::{picture, status, Source};
 use crate::crypto::Keys;
-use crate::db::schema::{camera_leases, cameras};
+use crate::db::schema::camera_leases;
 use crate::db::{Database, DbConn};
 use crate::error::AppResult;
 
@@ -131,33 +131,48 @@ pub struct Grabber {
 }
 
 impl Grabber {
-    /// Grabs one camera now and records the outcome (the test button, and
-    /// each due camera of the worker).
+    /// Grabs one camera now and records the outcome (the test button).
     pub fn grab_and_record(
         &self,
         conn: &mut DbConn,
         camera_id: i64,
     ) -> AppResult<Result<(), Failure>> {
-        let started = std::time::Instant::now();
+        let job = self.job(conn, camera_id)?;
+        let outcome = self.grab(&job);
+        self.record(conn, camera_id, outcome)
+    }
+
+    /// What a grab needs from the database: the privacy areas and the source.
+    fn job(&self, conn: &mut DbConn, camera_id: i64) -> AppResult<(Vec<super::Area>, Vec<u8>)> {
         let camera = super::get(conn, camera_id)?;
-        let sealed = super::sealed_source(conn, camera_id)?;
-        let outcome = match Source::open(&self.keys, &sealed) {
+        Ok((camera.areas(), super::sealed_source(conn, camera_id)?))
+    }
+
+    /// The grab itself, holding no database connection (it may take 15 s).
+    fn grab(
+        &self,
+        (areas, sealed): &(Vec<super::Area>, Vec<u8>),
+    ) -> Result<picture::Pictures, Failure> {
+        match Source::open(&self.keys, sealed) {
             Some(source) => grab::grab(&source, self.ffmpeg.as_ref())
-                .and_then(|bytes| picture::process(&bytes, &camera.areas())),
+                .and_then(|bytes| picture::process(&bytes, areas)),
             // Sealed under another portal secret: say so rather than guess.
             None => Err(Failure::Reported(
                 "画面来源无法解密（门户密钥已更换？请重新填写地址）".into(),
             )),
-        };
+        }
+    }
+
+    fn record(
+        &self,
+        conn: &mut DbConn,
+        camera_id: i64,
+        outcome: Result<picture::Pictures, Failure>,
+    ) -> AppResult<Result<(), Failure>> {
         let now = crate::time::now();
         match outcome {
             Ok(pictures) => {
                 status::record_success(conn, camera_id, &pictures, now)?;
-                // bench/cameras.sh reads this line.
-                log::debug!(
-                    "camera {camera_id}: grabbed, masked, resized and stored in {} ms",
-                    started.elapsed().as_millis()
-                );
                 Ok(Ok(()))
             }
             Err(failure) => {
@@ -225,20 +240,28 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
 }
 
 fn grab_one(db: &Database, grabber: &Grabber, holder: &str, camera_id: i64) -> AppResult<()> {
+    let started = std::time::Instant::now();
+    // A connection only around the database work, never while a camera
+    // is being waited for: a slow camera must not starve the pool.
+    let job = match grabber.job(&mut *db.get()?, camera_id) {
+        // Deleted since it was due: nothing to do (its lease went with it).
+        Err(crate::error::AppError::NotFound(_)) => return Ok(()),
+        other => other?,
+    };
+    let outcome = grabber.grab(&job);
     let mut conn = db.get()?;
-    // Deleted since it was due: nothing to do (its lease went with it).
-    let exists: i64 = cameras::table
-        .filter(cameras::id.eq(camera_id))
-        .count()
-        .get_result(&mut conn)?;
-    if exists == 0 {
-        return Ok(());
-    }
-    let result = match grabber.grab_and_record(&mut conn, camera_id) {
+    let result = match grabber.record(&mut conn, camera_id, outcome) {
         // Deleted while it was being grabbed.
         Err(crate::error::AppError::NotFound(_)) => return Ok(()),
         other => other,
     };
+    if matches!(result, Ok(Ok(()))) {
+        // bench/cameras.sh reads this line.
+        log::debug!(
+            "camera {camera_id}: grabbed, masked, resized and stored in {} ms",
+            started.elapsed().as_millis()
+        );
+    }
     let next =
         crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
     release(&mut conn, camera_id, GRAB, holder, next)?;
