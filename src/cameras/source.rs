@@ -94,26 +94,9 @@ fn userinfo(url: &str) -> Option<(String, String)> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let (info, _) = authority.rsplit_once('@')?;
     let (user, pass) = info.split_once(':').unwrap_or((info, ""));
-    Some((percent_decode(user), percent_decode(pass)))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let decode =
+        |s: &str| String::from_utf8_lossy(&crate::validate::percent_decode(s)).into_owned();
+    Some((decode(user), decode(pass)))
 }
 
 /// Checks an address typed into the camera form: the scheme it must have, a

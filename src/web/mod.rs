@@ -179,30 +179,10 @@ async fn refuse_control_characters(
 }
 
 fn has_control_characters(query: &str) -> bool {
-    let decoded = percent_decode(query);
+    let decoded = crate::validate::percent_decode(query);
     decoded
         .iter()
         .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))
-}
-
-/// Percent-decoding of a query string (`+` stays as is; only bytes matter here).
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {
