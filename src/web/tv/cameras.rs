@@ -75,6 +75,9 @@ struct CameraPage {
     position: usize,
     count: usize,
     refresh: u32,
+    /// The picture's size on this box's screen.
+    pw: u32,
+    ph: u32,
 }
 
 #[derive(Deserialize)]
@@ -400,6 +403,7 @@ async fn camera_page(
     )
     .paged();
     frame.title = format!("{} - 雪亮监控 - {}", camera.name, view.village.name);
+    let (pw, ph) = frame.screen.player_size();
     let res = super::super::render(&CameraPage {
         frame,
         picture: camera
@@ -419,6 +423,8 @@ async fn camera_page(
         count: list.len(),
         camera,
         refresh: REFRESH_SECONDS,
+        pw,
+        ph,
     })?;
     // Live tokens in the page last two hours: kept pages are renewed well before.
     let until = view
