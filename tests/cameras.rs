@@ -1261,3 +1261,108 @@ async fn an_uploaded_mp4_becomes_hls_in_the_background() {
     assert!(failed.error.contains("视频"), "{}", failed.error);
     assert!(!village_portal::lectures::exists(&mut app.conn(), &failed.stream).expect("exists"));
 }
+
+/// A test JPEG of the given colour, as a camera's snapshot address sends it.
+fn jpeg_of(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(640, 360, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("a JPEG");
+    out.into_inner()
+}
+
+#[actix_web::test]
+async fn a_new_picture_keeps_its_address_and_the_pages_stay_cached() {
+    let app = TestApp::demo();
+    let (url, _stop) = http_camera(Some(http_response("image/jpeg", &jpeg_of([200, 40, 40]))));
+    let id = add_camera(
+        &app,
+        "晒场",
+        Source {
+            snapshot: Some(url),
+            ..Source::default()
+        },
+        "",
+    );
+    grab(&app, id).expect("a picture");
+    let mut tv = app.client().await;
+    tv.set_cookie("vp_alert_seen", "1");
+    let page_url = format!("/tv/v/gengjing/cameras/{id}");
+    let picture_of = |body: &str| {
+        body.split("id=\"picture\" src=\"")
+            .nth(1)
+            .or_else(|| body.split("poster=\"").nth(1))
+            .and_then(|r| r.split('"').next())
+            .expect("a picture on the camera page")
+            .replace("&amp;", "&")
+    };
+    let first = tv.get(&page_url).await;
+    first.assert_status(200);
+    tv.get("/tv/v/gengjing/cameras").await.assert_status(200);
+    let src = picture_of(&first.body);
+    let pic = tv.get(&src).await;
+    pic.assert_status(200);
+    let etag = pic.header("etag").expect("an etag").to_string();
+    let max_age: i64 = pic
+        .header("cache-control")
+        .and_then(|v| v.strip_prefix("public, max-age="))
+        .and_then(|v| v.parse().ok())
+        .expect("a max-age");
+    let interval = app.state.config.camera_interval_seconds as i64;
+    assert!(
+        (interval - 5..=interval).contains(&max_age),
+        "kept until the next grab, not {max_age}"
+    );
+    let again = tv
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri(&src)
+                .insert_header((actix_web::http::header::IF_NONE_MATCH, etag.as_str())),
+        )
+        .await;
+    again.assert_status(304);
+    assert!(again.bytes.is_empty());
+
+    // The next grab (a second later, a new picture) changes neither page.
+    std::thread::sleep(Duration::from_millis(1100));
+    // (Through the app's own connection: `app.conn()` marks everything changed.)
+    let mut conn = app.state.db.get().expect("a connection");
+    app.state
+        .cameras
+        .grabber
+        .grab_and_record(&mut conn, id)
+        .expect("grab recorded")
+        .expect("another picture");
+    let misses = app.state.tv_cache.stats().misses;
+    let second = tv.get(&page_url).await;
+    tv.get("/tv/v/gengjing/cameras").await.assert_status(200);
+    assert_eq!(
+        app.state.tv_cache.stats().misses,
+        misses,
+        "both pages came from the page cache"
+    );
+    assert_eq!(picture_of(&second.body), src, "the same address");
+    let renewed = tv
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri(&src)
+                .insert_header((actix_web::http::header::IF_NONE_MATCH, etag.as_str())),
+        )
+        .await;
+    renewed.assert_status(200);
+    assert_ne!(renewed.header("etag"), Some(etag.as_str()), "a new picture");
+
+    // Going offline does change the pages.
+    cameras::status::report(
+        &mut conn,
+        id,
+        false,
+        Some("没有画面"),
+        village_portal::time::now(),
+    )
+    .expect("reported");
+    // A change made outside a request is seen at the cache's next poll (1 s).
+    std::thread::sleep(Duration::from_millis(1100));
+    let offline = tv.get(&page_url).await;
+    offline.assert_status(200).assert_contains("离线");
+}

@@ -94,13 +94,11 @@ fn camera_href(village: &str, id: i64) -> String {
     format!("/tv/v/{village}/cameras/{id}")
 }
 
-/// A picture's address: versioned by when it was taken, so a box never
-/// shows an old one from its cache.
-fn picture_url(village: &str, id: i64, size: &str, taken: NaiveDateTime) -> String {
-    format!(
-        "/tv/v/{village}/cameras/{id}/picture.jpg?s={size}&v={}",
-        taken.and_utc().timestamp()
-    )
+/// A picture's address. It stays the same from grab to grab, so a new
+/// picture does not change the page that shows it (and the page stays in
+/// the page cache); the picture itself is cached only until the next grab.
+fn picture_url(village: &str, id: i64, size: &str) -> String {
+    format!("/tv/v/{village}/cameras/{id}/picture.jpg?s={size}")
 }
 
 /// The status line of a camera, e.g. "在线" or "离线：连接超时（12月1日 20:30起）".
@@ -144,14 +142,20 @@ fn every(state: &AppState) -> String {
 }
 
 /// When the village's camera pages next change by themselves: the next
-/// picture due, or the next change of "2分钟前".
-fn next_change(state: &AppState, list: &[Camera], now: NaiveDateTime) -> NaiveDateTime {
-    let interval = chrono::Duration::seconds(state.config.camera_interval_seconds as i64);
+/// change of an age in words ("刚刚" → "1分钟前"). New pictures keep their
+/// addresses and status changes touch the village, so neither counts here.
+fn next_change(list: &[Camera], now: NaiveDateTime) -> NaiveDateTime {
     list.iter()
         .filter_map(|c| c.snapshot_at)
-        .flat_map(|t| [t + interval, cameras::age_changes_at(t, now)])
-        .filter(|t| *t > now)
-        .fold(now + interval, NaiveDateTime::min)
+        .map(|t| cameras::age_changes_at(t, now))
+        .fold(now + chrono::Duration::hours(1), NaiveDateTime::min)
+}
+
+/// How long a box may keep a picture taken at `taken`: until the next grab
+/// is due ("cacheable for its age").
+fn keep_for(state: &AppState, taken: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    let interval = state.config.camera_interval_seconds as i64;
+    (interval - (now - taken).num_seconds()).clamp(0, interval)
 }
 
 fn frame(
@@ -164,29 +168,13 @@ fn frame(
     Frame::village(state, &view.village, view.township.as_ref(), title, back).with_alert(banner)
 }
 
-/// The wall's address for the village's current pictures, if any.
+/// The wall's address, if any camera of the wall has a picture; like a
+/// picture's, it stays the same from grab to grab.
 fn wall_url(village: &str, list: &[Camera], size: &str) -> Option<String> {
-    let newest = list
-        .iter()
+    list.iter()
         .take(wall::MAX)
-        .filter_map(|c| c.snapshot_at)
-        .max()?;
-    let stamp = list
-        .iter()
-        .take(wall::MAX)
-        .map(|c| {
-            format!(
-                "{}{}",
-                c.snapshot_at.map_or(0, |t| t.and_utc().timestamp() % 997),
-                c.status
-            )
-        })
-        .collect::<String>();
-    let tag = &crate::crypto::digest_hex(stamp.as_bytes())[..8];
-    Some(format!(
-        "/tv/v/{village}/cameras/wall.jpg?s={size}&v={}{tag}",
-        newest.and_utc().timestamp()
-    ))
+        .any(|c| c.snapshot_at.is_some())
+        .then(|| format!("/tv/v/{village}/cameras/wall.jpg?s={size}"))
 }
 
 pub async fn list_page(
@@ -227,7 +215,7 @@ pub async fn list_page(
             href: camera_href(code, c.id),
             name: c.name.clone(),
             spot: c.spot.clone(),
-            picture: c.snapshot_at.map(|t| picture_url(code, c.id, "small", t)),
+            picture: c.snapshot_at.map(|_| picture_url(code, c.id, "small")),
             offline: c.status() == Status::Offline,
             status: tile_status(c),
             age: c
@@ -248,7 +236,7 @@ pub async fn list_page(
         prev: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
     })?;
-    let until = view.until.min(next_change(state, &list, now));
+    let until = view.until.min(next_change(&list, now));
     Ok(if page == asked {
         cacheable(res, until)
     } else {
@@ -287,9 +275,7 @@ async fn wall_page(
             .count(),
         every: every(&state),
     })?;
-    let until = view
-        .until
-        .min(next_change(&state, &list, crate::time::now()));
+    let until = view.until.min(next_change(&list, crate::time::now()));
     Ok(cacheable(res, until))
 }
 
@@ -306,37 +292,45 @@ async fn wall_picture(
         _ => wall::SIZE,
     };
     let village_id = view.village.id;
-    let (list, pictures) = state
+    let mut list = state
         .db
-        .run(move |conn| {
-            let list = cameras::of_village(conn, village_id, true)?;
-            let mut pictures = Vec::new();
-            for c in list.iter().take(wall::MAX) {
-                pictures.push(cameras::snapshot(conn, c.id, Size::Large)?.map(|(_, b)| b));
-            }
-            Ok((list, pictures))
-        })
+        .run(move |conn| cameras::of_village(conn, village_id, true))
         .await?;
+    list.truncate(wall::MAX);
     let etag = format!(
         "\"w{}\"",
         &crate::crypto::digest_hex(
             format!(
                 "{size:?}{}",
                 list.iter()
-                    .take(wall::MAX)
                     .map(|c| format!("{}:{:?}:{}:{};", c.id, c.snapshot_at, c.status, c.name))
                     .collect::<String>()
             )
             .as_bytes()
         )[..20]
     );
+    let now = crate::time::now();
+    let max_age = list
+        .iter()
+        .filter_map(|c| c.snapshot_at)
+        .map(|t| keep_for(&state, t, now))
+        .min()
+        .unwrap_or(0);
     if etag_matches(&req, &etag) {
-        return Ok(not_modified(&etag));
+        return Ok(jpeg_response(&req, &etag, max_age, Vec::new()));
     }
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let pictures = state
+        .db
+        .run(move |conn| {
+            ids.iter()
+                .map(|id| Ok(cameras::snapshot(conn, *id, Size::Large)?.map(|(_, b)| b)))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
     let bytes = web::block(move || {
         let cells: Vec<wall::Cell<'_>> = list
             .iter()
-            .take(wall::MAX)
             .zip(&pictures)
             .map(|(c, p)| wall::Cell {
                 name: &c.name,
@@ -349,7 +343,7 @@ async fn wall_picture(
     .await
     .map_err(|e| AppError::Internal(format!("wall: {e}")))?
     .map_err(|f| AppError::Internal(format!("wall: {}", f.reason())))?;
-    Ok(jpeg_response(bytes, &etag, &state))
+    Ok(jpeg_response(&req, &etag, max_age, bytes))
 }
 
 #[get("/tv/v/{village}/cameras/{id}")]
@@ -408,7 +402,7 @@ async fn camera_page(
         frame,
         picture: camera
             .snapshot_at
-            .map(|t| picture_url(&code, camera.id, "large", t)),
+            .map(|_| picture_url(&code, camera.id, "large")),
         status: status_line(&state, &camera),
         offline: camera.status() == Status::Offline,
         age: camera
@@ -429,7 +423,7 @@ async fn camera_page(
     // Live tokens in the page last two hours: kept pages are renewed well before.
     let until = view
         .until
-        .min(next_change(&state, &list, now))
+        .min(next_change(&list, now))
         .min(now + chrono::Duration::minutes(10));
     Ok(cacheable(res, until))
 }
@@ -462,10 +456,8 @@ async fn picture(
         taken.and_utc().timestamp(),
         if size == Size::Small { "s" } else { "l" }
     );
-    if etag_matches(&req, &etag) {
-        return Ok(not_modified(&etag));
-    }
-    Ok(jpeg_response(bytes, &etag, &state))
+    let max_age = keep_for(&state, taken, crate::time::now());
+    Ok(jpeg_response(&req, &etag, max_age, bytes))
 }
 
 #[get("/tv/v/{village}/cameras/{id}/live.m3u8")]
@@ -570,23 +562,22 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
         })
 }
 
-fn not_modified(etag: &str) -> HttpResponse {
-    HttpResponse::NotModified()
-        .insert_header((header::ETAG, etag.to_string()))
-        .finish()
-}
-
-/// Pictures change with each grab; their addresses carry the grab time,
-/// so a box may keep one for the interval.
-fn jpeg_response(bytes: Vec<u8>, etag: &str, state: &AppState) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header((header::ETAG, etag.to_string()))
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.config.camera_interval_seconds),
-        ))
-        .body(bytes)
+/// A picture for a box that asks with `etag`, or a 304 when it has it;
+/// either may be kept for `max_age` seconds, the time left to the next grab.
+fn jpeg_response(req: &HttpRequest, etag: &str, max_age: i64, bytes: Vec<u8>) -> HttpResponse {
+    let fresh = etag_matches(req, etag);
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag.to_string()))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
+    if fresh {
+        res.finish()
+    } else {
+        res.content_type("image/jpeg").body(bytes)
+    }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
