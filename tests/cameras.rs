@@ -1366,3 +1366,57 @@ async fn a_new_picture_keeps_its_address_and_the_pages_stay_cached() {
     let offline = tv.get(&page_url).await;
     offline.assert_status(200).assert_contains("离线");
 }
+
+#[actix_web::test]
+async fn one_ffmpeg_grabs_several_cameras_and_a_failing_one_keeps_its_reason() {
+    let Some(server) = RtspCamera::start() else {
+        return;
+    };
+    let app = TestApp::demo();
+    let ffmpeg = app.state.cameras.grabber.ffmpeg.clone().expect("ffmpeg");
+    let good = server.url(USER, PASSWORD);
+    let frames = cameras::grab::rtsp_frames(&ffmpeg, &[good.as_str(), good.as_str()]);
+    assert_eq!(frames.len(), 2);
+    for frame in &frames {
+        let bytes = frame.as_ref().expect("a frame of each camera");
+        assert!(image::load_from_memory(bytes).is_ok(), "a JPEG");
+    }
+    no_zombie_ffmpeg();
+
+    let a = add_camera(&app, "村口", rtsp(good.clone()), "");
+    let b = add_camera(&app, "广场", rtsp(good), "");
+    let c = add_camera(&app, "河道", rtsp(server.url(USER, "wrong")), "");
+    worker::grab_group(
+        &app.state.db,
+        &app.state.cameras.grabber,
+        "test-instance",
+        &[a, b, c],
+    )
+    .expect("the group is recorded");
+    for id in [a, b] {
+        let cam = camera(&app, id);
+        assert_eq!(cam.status(), Status::Online, "camera {id}");
+        assert!(cam.snapshot_at.is_some());
+    }
+    let failing = camera(&app, c);
+    assert_eq!(failing.failures, 1, "asked alone, it failed once");
+    assert!(failing.snapshot_at.is_none());
+    for _ in 0..2 {
+        worker::grab_group(
+            &app.state.db,
+            &app.state.cameras.grabber,
+            "test-instance",
+            &[a, c],
+        )
+        .expect("recorded");
+    }
+    let failing = camera(&app, c);
+    assert_eq!(failing.status(), Status::Offline);
+    assert!(
+        failing.status_reason.contains("认证失败"),
+        "{}",
+        failing.status_reason
+    );
+    assert_eq!(camera(&app, a).status(), Status::Online);
+    no_zombie_ffmpeg();
+}

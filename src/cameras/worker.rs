@@ -211,10 +211,19 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
     }
     let mut conn = db.get()?;
     let now = crate::time::now();
-    // Held for the grab's longest time, so nobody else starts it meanwhile.
-    let hold = now + chrono::Duration::from_std(GRAB_TIMEOUT * 2).unwrap_or_default();
-    for camera_id in due(&mut conn, now, free as i64)? {
-        if !claim(&mut conn, camera_id, GRAB, holder, hold, false, now)? {
+    let due = due(&mut conn, now, (free * grab::BATCH) as i64)?;
+    for group in groups(&mut conn, grabber, due)?.into_iter().take(free) {
+        // Held for the group's longest time, so nobody else starts it meanwhile.
+        let hold = now
+            + chrono::Duration::from_std(GRAB_TIMEOUT * (2 + group.len() as u32))
+                .unwrap_or_default();
+        let mut claimed = Vec::new();
+        for camera_id in group {
+            if claim(&mut conn, camera_id, GRAB, holder, hold, false, now)? {
+                claimed.push(camera_id);
+            }
+        }
+        if claimed.is_empty() {
             continue;
         }
         busy.fetch_add(1, Ordering::SeqCst);
@@ -227,8 +236,8 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
         let spawned = std::thread::Builder::new()
             .name("camera-grab".into())
             .spawn(move || {
-                if let Err(e) = grab_one(&db, &grabber, &holder, camera_id) {
-                    log::warn!("camera {camera_id}: grab failed: {e}");
+                if let Err(e) = grab_group(&db, &grabber, &holder, &claimed) {
+                    log::warn!("cameras {claimed:?}: grab failed: {e}");
                 }
                 done.fetch_sub(1, Ordering::SeqCst);
             });
@@ -239,16 +248,85 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
     Ok(())
 }
 
-fn grab_one(db: &Database, grabber: &Grabber, holder: &str, camera_id: i64) -> AppResult<()> {
+/// The due cameras in the groups they are grabbed in: online RTSP cameras
+/// share one ffmpeg, up to [`grab::BATCH`] at a time; any other camera (a
+/// JPEG address, a failing one whose reason must be its own) goes alone.
+fn groups(conn: &mut DbConn, grabber: &Grabber, due: Vec<i64>) -> AppResult<Vec<Vec<i64>>> {
+    let mut shared = Vec::new();
+    let mut groups = Vec::new();
+    for camera_id in due {
+        let shares = grabber.ffmpeg.is_some()
+            && super::get(conn, camera_id).is_ok_and(|c| {
+                c.has_kind("rtsp")
+                    && !c.has_kind("snapshot")
+                    && c.status() == super::Status::Online
+                    && c.failures == 0
+            });
+        if shares {
+            shared.push(camera_id);
+        } else {
+            groups.push(vec![camera_id]);
+        }
+    }
+    let mut together: Vec<Vec<i64>> = shared.chunks(grab::BATCH).map(<[i64]>::to_vec).collect();
+    together.append(&mut groups);
+    Ok(together)
+}
+
+/// Grabs a group and records each camera's outcome. A camera the shared
+/// ffmpeg gave no frame is asked alone.
+pub fn grab_group(db: &Database, grabber: &Grabber, holder: &str, ids: &[i64]) -> AppResult<()> {
     let started = std::time::Instant::now();
     // A connection only around the database work, never while a camera
     // is being waited for: a slow camera must not starve the pool.
-    let job = match grabber.job(&mut *db.get()?, camera_id) {
-        // Deleted since it was due: nothing to do (its lease went with it).
-        Err(crate::error::AppError::NotFound(_)) => return Ok(()),
-        other => other?,
+    let mut jobs = Vec::new();
+    {
+        let mut conn = db.get()?;
+        for &camera_id in ids {
+            match grabber.job(&mut conn, camera_id) {
+                // Deleted since it was due: nothing to do (its lease went with it).
+                Err(crate::error::AppError::NotFound(_)) => {}
+                other => jobs.push((camera_id, other?)),
+            }
+        }
+    }
+    let frames = match (&grabber.ffmpeg, jobs.len()) {
+        (Some(ffmpeg), n) if n > 1 => {
+            let urls: Vec<String> = jobs
+                .iter()
+                .map(|(_, (_, sealed))| {
+                    Source::open(&grabber.keys, sealed)
+                        .and_then(|s| s.rtsp)
+                        .unwrap_or_default()
+                })
+                .collect();
+            let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+            grab::rtsp_frames(ffmpeg, &urls)
+        }
+        _ => Vec::new(),
     };
-    let outcome = grabber.grab(&job);
+    let mut first_error = None;
+    for (k, (camera_id, job)) in jobs.iter().enumerate() {
+        let outcome = match frames.get(k) {
+            Some(Some(bytes)) => picture::process(bytes, &job.0),
+            _ => grabber.grab(job),
+        };
+        if let Err(e) = finish(db, grabber, holder, *camera_id, started, outcome) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Records a camera's outcome and leaves its lease until its next grab.
+fn finish(
+    db: &Database,
+    grabber: &Grabber,
+    holder: &str,
+    camera_id: i64,
+    started: std::time::Instant,
+    outcome: Result<picture::Pictures, Failure>,
+) -> AppResult<()> {
     let mut conn = db.get()?;
     let result = match grabber.record(&mut conn, camera_id, outcome) {
         // Deleted while it was being grabbed.
