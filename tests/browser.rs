@@ -990,6 +990,14 @@ fn page_kinds(app: &TestApp) -> Vec<(String, String)> {
     if let Some(id) = video {
         out.push(("video".into(), format!("/tv/v/gengjing/a/{id}")));
     }
+    // A camera in the middle of the list (with both 上一个 and 下一个) and the wall.
+    let village = app.place_id("gengjing");
+    let cameras =
+        village_portal::cameras::of_village(&mut app.conn(), village, true).unwrap_or_default();
+    if let Some(c) = cameras.get(1) {
+        out.push(("camera".into(), format!("/tv/v/gengjing/cameras/{}", c.id)));
+    }
+    out.push(("camera-wall".into(), "/tv/v/gengjing/cameras/wall".into()));
     out
 }
 
@@ -1036,6 +1044,17 @@ fn an_sd_box_gets_pages_that_fit_720x576_and_focus_that_stays_on_screen() {
             "{path}: {w}x{h} on a 720x576 screen"
         );
         assert_eq!(scrolled, 0.0, "{path}: scrolled");
+        // Every key of the page is on the screen, none cut off by the frame.
+        let cut = tv.browser.exec(
+            "var m = document.getElementById('main'), out = [];\
+             if (m) { var b = m.getBoundingClientRect(), a = m.getElementsByTagName('a');\
+               for (var i = 0; i < a.length; i++) { var r = a[i].getBoundingClientRect();\
+                 if (r.height > 0 && (r.bottom > b.bottom + 1 || r.right > b.right + 1))\
+                   out.push(a[i].textContent.trim()); } }\
+             return out.join(' | ');",
+            json!([]),
+        );
+        assert_eq!(cut, json!(""), "{path}: keys outside the screen");
         tv.shot(&dir, &format!("tv-sd-{name}"));
     }
 }

@@ -17,7 +17,6 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 
 /// Tiles a page, the wall included.
-const PER_PAGE: usize = 8;
 /// The camera page reloads itself this often (its picture stays current
 /// without JavaScript).
 pub const REFRESH_SECONDS: u32 = 12;
@@ -37,6 +36,8 @@ pub struct CameraTile {
 #[template(path = "tv/cameras.html")]
 struct ListPage {
     frame: Frame,
+    tile_w: u32,
+    tile_h: u32,
     wall: Option<String>,
     wall_href: String,
     tiles: Vec<CameraTile>,
@@ -190,19 +191,23 @@ pub async fn list_page(
         .await?;
     let code = &view.village.code;
     let now = crate::time::now();
-    // The wall takes the first tile of the first page.
-    let per_page = |p: i64| if p == 1 { PER_PAGE - 1 } else { PER_PAGE };
-    let pages = if list.len() < PER_PAGE {
+    let frame = frame(state, view, "雪亮监控", home_url(code), banner).paged();
+    // Tiles as many and as large as the screen's video posters; the wall
+    // takes the first tile of the first page.
+    let per = frame.screen.posters() as usize;
+    let (tile_w, tile_h) = frame.screen.poster_size();
+    let per_page = |p: i64| if p == 1 { per - 1 } else { per };
+    let pages = if list.len() < per {
         1
     } else {
-        1 + (list.len() - (PER_PAGE - 1)).div_ceil(PER_PAGE) as i64
+        1 + (list.len() - (per - 1)).div_ceil(per) as i64
     };
     let asked = page_number(page);
     let page = asked.clamp(1, pages);
     let skip = if page == 1 {
         0
     } else {
-        (PER_PAGE - 1) + (page as usize - 2) * PER_PAGE
+        (per - 1) + (page as usize - 2) * per
     };
     let first_number = if page == 1 { 2 } else { 1 };
     let tiles = list
@@ -226,7 +231,9 @@ pub async fn list_page(
         .collect();
     let link = |p: i64| format!("/tv/v/{code}/cameras?page={p}");
     let res = super::super::render(&ListPage {
-        frame: frame(state, view, "雪亮监控", home_url(code), banner).paged(),
+        frame,
+        tile_w,
+        tile_h,
         wall: (page == 1).then(|| wall_url(code, &list, "tile")).flatten(),
         wall_href: format!("/tv/v/{code}/cameras/wall"),
         tiles,
