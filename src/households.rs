@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::access::{Action, Actor, PlaceKind};
+use crate::access::{Action, Actor};
 use crate::audit::{self, Changes, Event};
 use crate::crypto;
 use crate::db::schema::households;
@@ -153,13 +153,7 @@ fn check_form(
     if !SCREENS.iter().any(|(v, _)| *v == form.screen_value()) {
         errors.add("screen", "请选择高清或标清");
     }
-    let village = match form.village_id {
-        Some(id) => places::get(conn, id)
-            .ok()
-            .filter(|p| p.kind() == PlaceKind::Village),
-        None => None,
-    };
-    match village {
+    match places::chosen_village(conn, form.village_id) {
         Some(v) => Ok((v, errors)),
         None => {
             errors.add("village_id", "请选择所属的村");

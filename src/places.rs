@@ -76,6 +76,13 @@ pub fn village_by_code(conn: &mut DbConn, code: &str) -> AppResult<Place> {
         .ok_or_else(|| AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()))
 }
 
+/// The village a form chose by id; `None` for no choice, an unknown id or a
+/// place that is not a village (the form then says so beside its field).
+pub fn chosen_village(conn: &mut DbConn, id: Option<i64>) -> Option<Place> {
+    id.and_then(|id| get(conn, id).ok())
+        .filter(|p| p.kind() == PlaceKind::Village)
+}
+
 /// The place with the ids of its township and county, for permission checks.
 pub fn scope(conn: &mut DbConn, place: &Place) -> AppResult<PlaceScope> {
     let parent = match place.parent_id {

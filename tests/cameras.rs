@@ -123,13 +123,25 @@ impl Drop for RtspCamera {
 
 /// Adds a public camera of gengjing with the given source.
 fn add_camera(app: &TestApp, name: &str, source: Source, privacy: &str) -> i64 {
+    add_camera_in(app, "gengjing", name, "public", source, privacy)
+}
+
+/// Adds a camera of `village` seen by `visibility` ("public" or "officials").
+fn add_camera_in(
+    app: &TestApp,
+    village: &str,
+    name: &str,
+    visibility: &str,
+    source: Source,
+    privacy: &str,
+) -> i64 {
     let mut conn = app.conn();
     let form = CameraForm {
-        village_id: Some(app.place_id("gengjing")),
+        village_id: Some(app.place_id(village)),
         name: name.into(),
         spot: "村东口".into(),
         position: "0".into(),
-        visibility: "public".into(),
+        visibility: visibility.into(),
         privacy: privacy.into(),
         ..CameraForm::default()
     };
@@ -142,6 +154,14 @@ fn add_camera(app: &TestApp, name: &str, source: Source, privacy: &str) -> i64 {
     )
     .expect("camera added")
     .id
+}
+
+/// ffmpeg's own test picture (no camera needed).
+fn test_source() -> Source {
+    Source {
+        test_picture: true,
+        ..Source::default()
+    }
 }
 
 fn rtsp(url: String) -> Source {
@@ -405,15 +425,7 @@ async fn live_view_one_ffmpeg_for_ten_boxes_stopped_when_idle() {
 #[actix_web::test]
 async fn live_addresses_are_signed_for_the_village_and_expire() {
     let app = TestApp::demo();
-    let id = add_camera(
-        &app,
-        "村口",
-        Source {
-            test_picture: true,
-            ..Source::default()
-        },
-        "",
-    );
+    let id = add_camera(&app, "村口", test_source(), "");
     let keys = app.state.keys.clone();
     let now = village_portal::time::now();
     let mut tv = app.client().await;
@@ -699,15 +711,7 @@ async fn privacy_areas_are_filled_and_such_cameras_offer_no_live_view() {
         return;
     }
     let app = TestApp::demo();
-    let id = add_camera(
-        &app,
-        "院子",
-        Source {
-            test_picture: true,
-            ..Source::default()
-        },
-        "0,0,50,100",
-    );
+    let id = add_camera(&app, "院子", test_source(), "0,0,50,100");
     grab(&app, id).expect("a picture");
     let (_, bytes) = cameras::snapshot(&mut app.conn(), id, cameras::Size::Large)
         .expect("read")
@@ -803,37 +807,8 @@ async fn camera_forms_refuse_bad_input_beside_the_field() {
 #[actix_web::test]
 async fn roles_see_and_manage_what_is_theirs() {
     let app = TestApp::demo();
-    let public = add_camera(
-        &app,
-        "村口",
-        Source {
-            test_picture: true,
-            ..Source::default()
-        },
-        "",
-    );
-    let hidden = {
-        let mut conn = app.conn();
-        let form = CameraForm {
-            village_id: Some(app.place_id("gengjing")),
-            name: "村委大院".into(),
-            spot: "院内".into(),
-            visibility: "officials".into(),
-            ..CameraForm::default()
-        };
-        registry::create_from(
-            &mut conn,
-            &app.system_actor(),
-            &app.state.keys,
-            &form,
-            Some(Source {
-                test_picture: true,
-                ..Source::default()
-            }),
-        )
-        .expect("camera")
-        .id
-    };
+    let public = add_camera(&app, "村口", test_source(), "");
+    let hidden = add_camera_in(&app, "gengjing", "村委大院", "officials", test_source(), "");
     // TV: the public one is there, the officials-only one is a 404.
     let mut tv = app.client().await;
     tv.set_cookie("vp_alert_seen", "0");
@@ -902,37 +877,8 @@ async fn roles_see_and_manage_what_is_theirs() {
 #[actix_web::test]
 async fn the_status_api_checks_token_camera_body_and_township() {
     let app = TestApp::demo();
-    let id = add_camera(
-        &app,
-        "村口",
-        Source {
-            test_picture: true,
-            ..Source::default()
-        },
-        "",
-    );
-    let other = {
-        let mut conn = app.conn();
-        let form = CameraForm {
-            village_id: Some(app.place_id("songjia")),
-            name: "宋家村口".into(),
-            spot: "路口".into(),
-            visibility: "public".into(),
-            ..CameraForm::default()
-        };
-        registry::create_from(
-            &mut conn,
-            &app.system_actor(),
-            &app.state.keys,
-            &form,
-            Some(Source {
-                test_picture: true,
-                ..Source::default()
-            }),
-        )
-        .expect("camera")
-        .id
-    };
+    let id = add_camera(&app, "村口", test_source(), "");
+    let other = add_camera_in(&app, "songjia", "宋家村口", "public", test_source(), "");
     let token = "huanghelu-platform-token-0123456789";
     village_portal::cameras::systems::create(
         &mut app.conn(),
@@ -1062,15 +1008,7 @@ async fn the_status_api_checks_token_camera_body_and_township() {
 #[actix_web::test]
 async fn one_instance_at_a_time_holds_a_cameras_grab() {
     let app = TestApp::demo();
-    let id = add_camera(
-        &app,
-        "村口",
-        Source {
-            test_picture: true,
-            ..Source::default()
-        },
-        "",
-    );
+    let id = add_camera(&app, "村口", test_source(), "");
     let mut conn = app.conn();
     let now = village_portal::time::now();
     let later = now + chrono::Duration::seconds(30);
@@ -1262,6 +1200,13 @@ async fn an_uploaded_mp4_becomes_hls_in_the_background() {
     assert!(!village_portal::lectures::exists(&mut app.conn(), &failed.stream).expect("exists"));
 }
 
+/// A GET of `path` from a box that has the version `etag`.
+fn if_none_match(path: &str, etag: &str) -> actix_web::test::TestRequest {
+    actix_web::test::TestRequest::get()
+        .uri(path)
+        .insert_header((actix_web::http::header::IF_NONE_MATCH, etag))
+}
+
 /// A test JPEG of the given colour, as a camera's snapshot address sends it.
 fn jpeg_of(rgb: [u8; 3]) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(640, 360, image::Rgb(rgb));
@@ -1313,13 +1258,7 @@ async fn a_new_picture_keeps_its_address_and_the_pages_stay_cached() {
         (interval - 5..=interval).contains(&max_age),
         "kept until the next grab, not {max_age}"
     );
-    let again = tv
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri(&src)
-                .insert_header((actix_web::http::header::IF_NONE_MATCH, etag.as_str())),
-        )
-        .await;
+    let again = tv.send(if_none_match(&src, &etag)).await;
     again.assert_status(304);
     assert!(again.bytes.is_empty());
 
@@ -1342,13 +1281,7 @@ async fn a_new_picture_keeps_its_address_and_the_pages_stay_cached() {
         "both pages came from the page cache"
     );
     assert_eq!(picture_of(&second.body), src, "the same address");
-    let renewed = tv
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri(&src)
-                .insert_header((actix_web::http::header::IF_NONE_MATCH, etag.as_str())),
-        )
-        .await;
+    let renewed = tv.send(if_none_match(&src, &etag)).await;
     renewed.assert_status(200);
     assert_ne!(renewed.header("etag"), Some(etag.as_str()), "a new picture");
 

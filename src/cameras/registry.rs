@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::{privacy, source, Camera, Source, Status, Visibility};
-use crate::access::{Action, Actor, PlaceKind};
+use crate::access::{Action, Actor};
 use crate::audit::{self, Changes, Event};
 use crate::crypto::Keys;
 use crate::db::schema::cameras;
@@ -177,11 +177,7 @@ fn check(conn: &mut DbConn, form: &CameraForm, stored: Option<Source>) -> AppRes
             "请至少填写一个画面来源：RTSP、抓图地址或 HLS 地址",
         );
     }
-    let village = form
-        .village_id
-        .and_then(|id| places::get(conn, id).ok())
-        .filter(|p| p.kind() == PlaceKind::Village);
-    let Some(village) = village else {
+    let Some(village) = places::chosen_village(conn, form.village_id) else {
         errors.add("village_id", "请选择所在的村");
         return Err(AppError::Invalid(errors));
     };

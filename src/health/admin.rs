@@ -206,11 +206,7 @@ pub fn create_station(
     let code = form.code.trim().to_string();
     let mut errors = form.details.check();
     errors.check("code", validate::code(&code, "编号"));
-    let village = form
-        .village_id
-        .and_then(|id| places::get(conn, id).ok())
-        .filter(|p| p.kind() == PlaceKind::Village);
-    let Some(village) = village else {
+    let Some(village) = places::chosen_village(conn, form.village_id) else {
         errors.add("village_id", "请选择所在的村");
         return Err(AppError::Invalid(errors));
     };

@@ -475,15 +475,12 @@ async fn live_playlist(
     query: web::Query<LiveQuery>,
 ) -> AppResult<HttpResponse> {
     let (camera, token) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
-    let live = state.cameras.live.clone();
-    let code = view.village.code.clone();
-    let list = web::block(move || live.playlist(&camera, &code, &token))
-        .await
-        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.apple.mpegurl")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(list))
+    let (live, code) = (state.cameras.live.clone(), view.village.code.clone());
+    live_answer("no-cache", move || {
+        let list = live.playlist(&camera, &code, &token)?;
+        Ok((list.into_bytes(), "application/vnd.apple.mpegurl"))
+    })
+    .await
 }
 
 #[get("/tv/v/{village}/cameras/{id}/live/{name}")]
@@ -494,15 +491,11 @@ async fn live_segment(
     query: web::Query<LiveQuery>,
 ) -> AppResult<HttpResponse> {
     let (camera, _) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
-    let live = state.cameras.live.clone();
-    let name = path.2.clone();
-    let bytes = web::block(move || live.segment(camera.id, &name))
-        .await
-        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
-    Ok(HttpResponse::Ok()
-        .content_type("video/mp2t")
-        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
-        .body(bytes))
+    let (live, name) = (state.cameras.live.clone(), path.2.clone());
+    live_answer("private, max-age=60", move || {
+        Ok((live.segment(camera.id, &name)?, "video/mp2t"))
+    })
+    .await
 }
 
 /// A file of a proxied HLS source (its address sealed in the path).
@@ -516,12 +509,24 @@ async fn live_proxied(
     let (camera, token) = live_camera(&state, &view, &path.1, query.t.as_deref()).await?;
     let live = state.cameras.live.clone();
     let (code, sealed) = (view.village.code.clone(), path.2.clone());
-    let (bytes, content_type) = web::block(move || live.proxied(camera.id, &code, &token, &sealed))
+    live_answer("no-cache", move || {
+        live.proxied(camera.id, &code, &token, &sealed)
+    })
+    .await
+}
+
+/// Runs live work (files, ffmpeg, another media server: all blocking) off
+/// the request threads and answers with its bytes and content type.
+async fn live_answer<F>(cache: &'static str, work: F) -> AppResult<HttpResponse>
+where
+    F: FnOnce() -> AppResult<(Vec<u8>, &'static str)> + Send + 'static,
+{
+    let (bytes, content_type) = web::block(work)
         .await
         .map_err(|e| AppError::Internal(format!("live: {e}")))??;
     Ok(HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CACHE_CONTROL, cache))
         .body(bytes))
 }
 
