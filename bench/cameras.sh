@@ -89,12 +89,16 @@ echo "cameras=$CAMS interval_s=$INTERVAL"
 
 # One round to fill every camera, then CPU over the measured window.
 sleep $((INTERVAL + 5))
-ticks() { awk '{print $14+$15+$16+$17}' "/proc/$APP/stat"; }
+# utime+stime of the portal itself, and of its ended children (ffmpeg).
+own() { awk '{print $14+$15}' "/proc/$APP/stat"; }
+children() { awk '{print $16+$17}' "/proc/$APP/stat"; }
 HZ=$(getconf CLK_TCK)
-T0=$(ticks)
+O0=$(own); C0=$(children)
 sleep "$MEASURE"
-T1=$(ticks)
-CPU=$(awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$MEASURE" 'BEGIN { printf "%.1f", d / hz / s * 100 }')
+O1=$(own); C1=$(children)
+share() { awk -v d="$1" -v hz="$HZ" -v s="$MEASURE" 'BEGIN { printf "%.1f", d / hz / s * 100 }'; }
+CPU=$(share $((O1 - O0 + C1 - C0)))
+echo "cpu_portal_percent=$(share $((O1 - O0))) cpu_ffmpeg_percent=$(share $((C1 - C0)))"
 GRABS=$(grep -c 'grabbed, masked, resized and stored in' "$TMP/serve.log" || true)
 MS=$( (grep -o 'stored in [0-9]* ms' "$TMP/serve.log" || true) | (grep -o '[0-9]*' || true) | sort -n)
 median() { awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print "n/a" }'; }

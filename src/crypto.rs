@@ -27,7 +27,7 @@ pub fn hash_secret(secret: &str) -> Result<String, AppError> {
     hasher()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+        .map_err(AppError::because("argon2"))
 }
 
 /// Checks a secret against a stored PHC string; a malformed hash never matches.

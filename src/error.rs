@@ -23,6 +23,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// An address names no village (the TV error page then offers the
+    /// village chooser instead of that village's home).
+    #[error("找不到这个村")]
+    UnknownVillage,
     /// The stored data changed under the user, or a unique name is taken.
     #[error("{0}")]
     Conflict(String),
@@ -35,10 +39,18 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
-    /// Anything unexpected; the detail goes to the log, never to the user.
-    #[error("{0}")]
-    Internal(String),
+    /// Anything unexpected: what was being done and the error that stopped
+    /// it (kept, so the log shows the whole chain); never shown to the user.
+    #[error("{context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+/// Any error, kept as the cause of an [`AppError::Internal`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl AppError {
     pub fn forbidden() -> Self {
@@ -49,10 +61,43 @@ impl AppError {
         AppError::NotFound(format!("找不到{what}"))
     }
 
+    /// An unexpected failure while doing `context`, keeping its cause.
+    pub fn internal(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        AppError::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// For `map_err`: `.map_err(AppError::because("writing the file"))`.
+    pub fn because<E: Into<BoxError>>(context: &'static str) -> impl Fn(E) -> AppError + Copy {
+        move |e| AppError::internal(context, e)
+    }
+
+    /// A state the portal's own checks should have made impossible.
+    pub fn bug(context: impl Into<String>) -> Self {
+        AppError::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// The error with its causes, for the log.
+    pub fn detail(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            cause = e.source();
+        }
+        out
+    }
+
     /// The message safe to show to the person or program that asked.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Internal(_) => "服务器出了点问题，请稍后再试".into(),
+            AppError::Internal { .. } => "服务器出了点问题，请稍后再试".into(),
             AppError::Unavailable(_) => "服务暂时不可用，请稍后再试".into(),
             other => other.to_string(),
         }
@@ -73,14 +118,14 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::BrokenTransactionManager => {
                 AppError::Unavailable("database: broken transaction manager".into())
             }
-            other => AppError::Internal(format!("database: {other}")),
+            other => AppError::internal("database", other),
         }
     }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("template: {e}"))
+        AppError::internal("template", e)
     }
 }
 
@@ -89,6 +134,7 @@ impl From<askama::Error> for AppError {
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
     pub message: String,
+    pub unknown_village: bool,
 }
 
 impl ResponseError for AppError {
@@ -98,20 +144,20 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::LoginRequired => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::UnknownVillage => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            AppError::Internal(detail) | AppError::Unavailable(detail) => {
-                log::error!("{detail}");
+            AppError::Internal { .. } | AppError::Unavailable(_) => {
+                log::error!("{}", self.detail());
             }
             _ => {}
         }
@@ -130,14 +176,11 @@ impl ResponseError for AppError {
             .body(self.public_message());
         res.extensions_mut().insert(ErrorInfo {
             message: self.public_message(),
+            unknown_village: matches!(self, AppError::UnknownVillage),
         });
         res
     }
 }
-
-/// The message of the 404 for an unknown village code (the TV error page
-/// then offers the village chooser instead of that village's home).
-pub const UNKNOWN_VILLAGE: &str = "找不到这个村";
 
 pub type AppResult<T> = Result<T, AppError>;
 

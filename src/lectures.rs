@@ -75,11 +75,11 @@ fn file_count(conn: &mut DbConn, stream: &str) -> AppResult<i64> {
 
 /// Copies what ffmpeg wrote in `dir` into the database, as one stream.
 pub fn store_dir(conn: &mut DbConn, stream: &str, dir: &Path) -> AppResult<()> {
-    let io = |e: std::io::Error| AppError::Internal(format!("reading HLS output: {e}"));
+    let io = AppError::because::<std::io::Error>("reading HLS output");
     let playlist = std::fs::read_to_string(dir.join("index.m3u8")).map_err(io)?;
     let names: Vec<&str> = playlist.lines().filter(|l| is_file_name(l)).collect();
     if names.is_empty() {
-        return Err(AppError::Internal("ffmpeg wrote no segments".into()));
+        return Err(AppError::bug("ffmpeg wrote no segments"));
     }
     let mut files = vec![("index.m3u8".to_string(), playlist.clone().into_bytes())];
     for name in names {

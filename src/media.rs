@@ -428,14 +428,14 @@ fn encode(picture: &DynamicImage, transparent: bool) -> AppResult<Encoded> {
         picture
             .to_rgba8()
             .write_with_encoder(PngEncoder::new(&mut bytes))
-            .map_err(|e| AppError::Internal(format!("PNG encoding: {e}")))?;
+            .map_err(AppError::because("PNG encoding"))?;
         "image/png"
     } else {
         // image's JPEG encoder writes baseline (SOF0) JPEG, which every
         // set-top box decodes.
         JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
             .encode_image(&picture.to_rgb8())
-            .map_err(|e| AppError::Internal(format!("JPEG encoding: {e}")))?;
+            .map_err(AppError::because("JPEG encoding"))?;
         "image/jpeg"
     };
     Ok(Encoded {
@@ -806,7 +806,7 @@ pub fn rendition(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<Store
         ImageFormat::Jpeg
     };
     let tile = image::load_from_memory_with_format(&data, format)
-        .map_err(|e| AppError::Internal(format!("stored tile {id} does not decode: {e}")))?;
+        .map_err(|e| AppError::internal(format!("stored tile {id} does not decode"), e))?;
     let (w, h) = THUMB_SIZE;
     let thumb = encode(
         &tile.resize_exact(w, h, FilterType::Triangle),

@@ -73,7 +73,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<Place>> {
 pub fn village_by_code(conn: &mut DbConn, code: &str) -> AppResult<Place> {
     find_by_code(conn, code)?
         .filter(|p| p.kind() == PlaceKind::Village)
-        .ok_or_else(|| AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()))
+        .ok_or_else(|| AppError::UnknownVillage)
 }
 
 /// The village a form chose by id; `None` for no choice, an unknown id or a

@@ -286,7 +286,7 @@ pub fn revision(conn: &mut DbConn, id: i64) -> AppResult<Revision> {
 pub fn head(conn: &mut DbConn, article: &Article) -> AppResult<Revision> {
     match article.head_revision_id {
         Some(id) => revision(conn, id),
-        None => Err(AppError::Internal(format!(
+        None => Err(AppError::bug(format!(
             "article {} has no head revision",
             article.id
         ))),

@@ -255,7 +255,7 @@ impl Live {
     /// watches, the lease is lost, or ffmpeg ends.
     fn run(&self, ffmpeg: &Ffmpeg, source: &Source, camera_id: i64, dir: &Path) -> AppResult<()> {
         let _ = std::fs::remove_dir_all(dir);
-        std::fs::create_dir_all(dir).map_err(|e| AppError::Internal(format!("live dir: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(AppError::because("live dir"))?;
         let mut child = spawn_hls(ffmpeg, source, dir)?;
         log::info!("camera {camera_id}: live stream started");
         let result = self.copy_loop(&mut child, camera_id, dir, source);

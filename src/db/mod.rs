@@ -280,7 +280,7 @@ impl Database {
             f(&mut conn)
         })
         .await
-        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(AppError::because("blocking task failed"))?
     }
 }
 

@@ -371,7 +371,7 @@ fn harvest_photo(w: u32, h: u32, variant: u32) -> AppResult<Vec<u8>> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
         .encode_image(&img)
-        .map_err(|e| crate::error::AppError::Internal(format!("demo photo: {e}")))?;
+        .map_err(crate::error::AppError::because("demo photo"))?;
     Ok(out)
 }
 

@@ -339,7 +339,7 @@ fn ensure_places(
     let id_of = |code: &str| {
         have.get(code)
             .copied()
-            .ok_or_else(|| AppError::Internal(format!("generated place {code} is missing")))
+            .ok_or_else(|| AppError::bug(format!("generated place {code} is missing")))
     };
     plan.iter()
         .map(|((tcode, tname), villages)| {

@@ -537,7 +537,7 @@ fn check_resident(
     errors.into_result()?;
     match (village, year) {
         (Some(v), Ok(y)) => Ok((v, y)),
-        _ => Err(AppError::Internal("resident form passed its checks".into())),
+        _ => Err(AppError::bug("resident form passed its checks")),
     }
 }
 

@@ -277,7 +277,7 @@ impl Chart {
             img.height(),
             image::ExtendedColorType::Rgb8,
         )
-        .map_err(|e| AppError::Internal(format!("chart png: {e}")))?;
+        .map_err(AppError::because("chart png"))?;
         Ok(out)
     }
 }

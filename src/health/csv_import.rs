@@ -106,7 +106,7 @@ impl ImportReport {
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(Vec::new());
-        let io = |e: csv::Error| AppError::Internal(format!("rejected rows csv: {e}"));
+        let io = AppError::because::<csv::Error>("rejected rows csv");
         let mut head = vec!["line".to_string(), "reason".to_string()];
         head.extend(self.header.iter().cloned());
         w.write_record(&head).map_err(io)?;
@@ -116,7 +116,7 @@ impl ImportReport {
             w.write_record(&rec).map_err(io)?;
         }
         w.into_inner()
-            .map_err(|e| AppError::Internal(format!("rejected rows csv: {e}")))
+            .map_err(AppError::because("rejected rows csv"))
     }
 }
 

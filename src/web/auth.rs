@@ -57,7 +57,7 @@ fn forwarded_for(req: &HttpRequest, hops: u32) -> Option<String> {
 }
 
 fn session_err(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("session: {e}"))
+    AppError::internal("session", e.to_string())
 }
 
 /// This session's CSRF token, made on first use.
@@ -110,7 +110,7 @@ impl FromRequest for CurrentUser {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let state = state.ok_or_else(|| AppError::bug("no app state"))?;
             let uid = session.get::<i64>(UID).map_err(session_err)?;
             let version = session.get::<i32>(VERSION).map_err(session_err)?;
             let seen = session.get::<i64>(SEEN).map_err(session_err)?;

@@ -41,12 +41,15 @@ fn restyle<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let message = res
+    let info = res
         .response()
         .extensions()
         .get::<ErrorInfo>()
-        .map(|i| i.message.clone())
-        .unwrap_or_else(|| default_message(status).to_string());
+        .cloned()
+        .unwrap_or_else(|| ErrorInfo {
+            message: default_message(status).to_string(),
+            unknown_village: false,
+        });
     if status.is_server_error() {
         if let Some(e) = res.response().error() {
             log::error!("{status} on {}: {e}", res.request().path());
@@ -63,7 +66,7 @@ fn restyle<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let (req, _) = res.into_parts();
-    let mut styled = page_for(&req, status, &message);
+    let mut styled = page_for(&req, status, &info);
     for (name, value) in keep {
         styled.headers_mut().insert(name, value);
     }
@@ -72,8 +75,8 @@ fn restyle<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse
     ))
 }
 
-fn page_for(req: &HttpRequest, status: StatusCode, message: &str) -> HttpResponse<BoxBody> {
-    let path = req.path();
+fn page_for(req: &HttpRequest, status: StatusCode, info: &ErrorInfo) -> HttpResponse<BoxBody> {
+    let (path, message) = (req.path(), info.message.as_str());
     let html = |body: Result<String, askama::Error>| match body {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -93,7 +96,7 @@ fn page_for(req: &HttpRequest, status: StatusCode, message: &str) -> HttpRespons
     } else if path.starts_with("/admin") {
         html(super::admin::ErrorPage::new(status, message).render())
     } else {
-        html(super::tv::ErrorPage::new(req, status, message).render())
+        html(super::tv::ErrorPage::new(req, status, message, info.unknown_village).render())
     }
 }
 

@@ -199,7 +199,7 @@ async fn upload_inner(
         .await?;
     let prepared = web::block(move || media::prepare(&bytes))
         .await
-        .map_err(|e| AppError::Internal(format!("image task failed: {e}")))??;
+        .map_err(AppError::because("image task failed"))??;
     let actor = me.actor;
     state
         .db

@@ -114,8 +114,8 @@ async fn upload(
                     .unwrap_or_else(|| "视频.mp4".into());
                 let path = std::env::temp_dir()
                     .join(format!("vp-upload-{}.mp4", crate::crypto::random_hex(8)));
-                let mut file = std::fs::File::create(&path)
-                    .map_err(|e| AppError::Internal(format!("upload temp file: {e}")))?;
+                let mut file =
+                    std::fs::File::create(&path).map_err(AppError::because("upload temp file"))?;
                 let mut size = 0usize;
                 while let Some(chunk) = field.next().await {
                     let chunk = match chunk {
@@ -161,7 +161,7 @@ async fn upload(
     let place_id = me.user.place_id;
     web::block(move || lectures::start_job(&db, &actor, place_id, &name, path, ffmpeg))
         .await
-        .map_err(|e| AppError::Internal(format!("video job: {e}")))??;
+        .map_err(AppError::because("video job"))??;
     Ok(redirect("/admin/videos"))
 }
 

@@ -67,9 +67,9 @@ async fn list(
             if crate::validate::code(&lookup, "").is_err() {
                 return Err(AppError::NotFound(format!("unknown village '{lookup}'")));
             }
-            // Only a missing village is a 404; a database outage stays a 5xx.
+            // Only an unknown village is a 404; a database outage stays a 5xx.
             let village = match places::village_by_code(conn, &lookup) {
-                Err(AppError::NotFound(_)) => {
+                Err(AppError::UnknownVillage) => {
                     return Err(AppError::NotFound(format!("unknown village '{lookup}'")))
                 }
                 other => other?,

@@ -300,7 +300,7 @@ async fn dismiss(
 ) -> AppResult<HttpResponse> {
     let (code, id) = path.into_inner();
     if crate::validate::code(&code, "").is_err() {
-        return Err(AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()));
+        return Err(AppError::UnknownVillage);
     }
     let id = alert_id(&id)?;
     let to = safe_next(query.next.as_deref(), &code);

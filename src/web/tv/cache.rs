@@ -571,7 +571,7 @@ pub async fn pages(
     let (req, res) = res.into_parts();
     let bytes = body::to_bytes(res.into_body())
         .await
-        .map_err(|_| AppError::Internal("reading a rendered page failed".into()))?;
+        .map_err(|e| AppError::internal("reading a rendered page", format!("{:?}", e.into())))?;
     let mut page = Page::new(bytes, content_type, until);
     page.deps = deps;
     let page = Arc::new(page);

@@ -348,8 +348,8 @@ async fn wall_picture(
         wall::compose(&cells, size)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("wall: {e}")))?
-    .map_err(|f| AppError::Internal(format!("wall: {}", f.reason())))?;
+    .map_err(AppError::because("wall"))?
+    .map_err(|f| AppError::bug(format!("wall: {}", f.reason())))?;
     Ok(jpeg_response(&req, &etag, max_age, bytes))
 }
 
@@ -523,7 +523,7 @@ where
 {
     let (bytes, content_type) = web::block(work)
         .await
-        .map_err(|e| AppError::Internal(format!("live: {e}")))??;
+        .map_err(AppError::because("live"))??;
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, cache))

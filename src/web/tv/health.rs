@@ -445,10 +445,10 @@ fn pin_page(
     let mut res = super::super::render(&page)?;
     let pad_cookie = seal(state, code, PAD_COOKIE, pad.encode(), pin::PAD_MINUTES);
     res.add_cookie(&pad_cookie)
-        .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        .map_err(AppError::because("cookie"))?;
     if read_grant(state, req).is_some() {
         res.add_cookie(&removal(code, GRANT_COOKIE))
-            .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+            .map_err(AppError::because("cookie"))?;
     }
     Ok(no_store(res))
 }
@@ -498,7 +498,7 @@ fn with_grant(
         pin::IDLE_MINUTES,
     );
     res.add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        .map_err(AppError::because("cookie"))?;
     Ok(no_store(res))
 }
 
@@ -723,8 +723,7 @@ fn granted(
         pin::DEVICE_DAYS * 24 * 60,
     );
     for c in [cookie, device, removal(village, PAD_COOKIE)] {
-        res.add_cookie(&c)
-            .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        res.add_cookie(&c).map_err(AppError::because("cookie"))?;
     }
     Ok(res)
 }
@@ -738,7 +737,7 @@ async fn key_press(
 ) -> AppResult<HttpResponse> {
     let (code, key) = path.into_inner();
     if crate::validate::code(&code, "").is_err() {
-        return Err(AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()));
+        return Err(AppError::UnknownVillage);
     }
     let valid = matches!(key.as_str(), "del" | "ok")
         || (key.len() == 1 && key.as_bytes()[0].is_ascii_digit());
@@ -776,7 +775,7 @@ async fn key_press(
         pad.encode(),
         pin::PAD_MINUTES,
     ))
-    .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+    .map_err(AppError::because("cookie"))?;
     Ok(res)
 }
 
@@ -832,7 +831,7 @@ async fn keypad_ok(
         pad.encode(),
         pin::PAD_MINUTES,
     ))
-    .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+    .map_err(AppError::because("cookie"))?;
     Ok(res)
 }
 
@@ -852,7 +851,7 @@ async fn exit_page(
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     if crate::validate::code(&code, "").is_err() {
-        return Err(AppError::NotFound(crate::error::UNKNOWN_VILLAGE.into()));
+        return Err(AppError::UnknownVillage);
     }
     // Ends the access on the server too, so a copy of the cookie stops
     // working. Only a grant that still opens the household counts: the
@@ -877,8 +876,7 @@ async fn exit_page(
     };
     let mut res = see_other(&target);
     for c in [removal(&code, GRANT_COOKIE), removal(&code, PAD_COOKIE)] {
-        res.add_cookie(&c)
-            .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        res.add_cookie(&c).map_err(AppError::because("cookie"))?;
     }
     Ok(res)
 }

@@ -19,7 +19,7 @@ pub mod screen;
 pub mod village;
 
 use crate::access::PlaceKind;
-use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
+use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::{households, AppState};
 use chrono::Timelike;
@@ -285,12 +285,17 @@ pub struct ErrorPage {
 impl ErrorPage {
     /// A friendly page with a way home: the village's home when the address
     /// names a known village, else the village chooser.
-    pub fn new(req: &HttpRequest, status: StatusCode, message: &str) -> ErrorPage {
+    pub fn new(
+        req: &HttpRequest,
+        status: StatusCode,
+        message: &str,
+        unknown_village: bool,
+    ) -> ErrorPage {
         let from_path = req
             .path()
             .strip_prefix("/tv/v/")
             .and_then(|rest| rest.split('/').next())
-            .filter(|code| crate::validate::code(code, "").is_ok() && message != UNKNOWN_VILLAGE)
+            .filter(|code| !unknown_village && crate::validate::code(code, "").is_ok())
             .map(str::to_string);
         let remembered = req
             .cookie(VILLAGE_COOKIE)
@@ -382,7 +387,7 @@ async fn entry(
 /// Loads a village and its township, or the TV 404.
 fn load_village(conn: &mut crate::db::DbConn, code: &str) -> AppResult<(Place, Option<Place>)> {
     if crate::validate::code(code, "").is_err() {
-        return Err(AppError::NotFound(UNKNOWN_VILLAGE.into()));
+        return Err(AppError::UnknownVillage);
     }
     let village = places::village_by_code(conn, code)?;
     let township = match village.parent_id {

@@ -11,7 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::access::{PlaceKind, PlaceScope};
 use crate::alerts::{self, Alert};
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult, UNKNOWN_VILLAGE};
+use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::{articles, AppState};
 
@@ -102,13 +102,13 @@ impl FromRequest for Village {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let code = req.match_info().get("village").unwrap_or("").to_string();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let state = state.ok_or_else(|| AppError::bug("no app state"))?;
             state
                 .tv_cache
                 .view(&state, &code)
                 .await?
                 .map(Village)
-                .ok_or_else(|| AppError::NotFound(UNKNOWN_VILLAGE.into()))
+                .ok_or_else(|| AppError::UnknownVillage)
         })
     }
 }
