@@ -2,6 +2,9 @@
 //! temporary SQLite file, or a new PostgreSQL database when
 //! `TEST_DATABASE_URL` is set (see `util`).
 
+// Tests may panic on what they arranged themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod util;
 
 mod admin;
