@@ -1,5 +1,9 @@
 //! Settings: defaults, then an optional TOML file, then `PORTAL_*` / `DATABASE_URL`
 //! environment variables. Validated once at start; passed around in `AppState`.
+//!
+//! Each setting is declared once, in the `settings!` table below: its field
+//! and type, its default, its environment variable (the TOML key is the
+//! field's name) and its doc.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,154 +11,143 @@ use std::path::Path;
 use chrono::FixedOffset;
 use serde::Deserialize;
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub database_url: String,
-    pub bind: String,
-    /// Cookie signing key material; generated and stored in the database when unset.
-    pub secret: Option<String>,
-    /// Mark the session cookie `Secure` (set when served over HTTPS).
-    pub secure_cookies: bool,
-    pub session_idle_minutes: i64,
-    /// Offset the deployment shows times in, e.g. `+08:00`.
-    pub utc_offset: String,
-    pub db_pool_size: u32,
-    pub demo_password: Option<String>,
-    pub demo_token: Option<String>,
-    /// Sign-in throttling: failures per username, per client address, and the window.
-    pub login_max_failures_user: i64,
-    pub login_max_failures_ip: i64,
-    pub login_window_minutes: i64,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
-    /// How many proxies of one's own stand in front (each appends to
-    /// `X-Forwarded-For`); the client is the entry this far from the right.
-    pub trusted_proxy_hops: u32,
-    /// Largest accepted form or JSON body, in bytes.
-    pub max_body_bytes: usize,
-    /// Health flag thresholds (`health_*` keys, `PORTAL_HEALTH_*` variables).
-    pub health: crate::health::Thresholds,
-    /// The ffmpeg program (a name on PATH or a path).
-    pub ffmpeg: String,
-    /// Seconds between two pictures of a camera.
-    pub camera_interval_seconds: u64,
-    /// Live camera streams at once in the deployment; past it boxes get
-    /// the refreshing picture.
-    pub camera_max_live: usize,
-    /// A live stream stops this long after the last box asked for it.
-    pub camera_live_idle_seconds: u64,
-    /// Run the background camera worker in this process.
-    pub camera_worker: bool,
-    /// Largest lecture video a clerk may upload, in bytes.
-    pub max_video_bytes: usize,
+/// A setting's value read from an environment variable.
+trait FromEnv: Sized {
+    fn from_env(text: &str) -> Option<Self>;
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            database_url: "sqlite://data/portal.db".into(),
-            bind: "127.0.0.1:8080".into(),
-            secret: None,
-            secure_cookies: false,
-            session_idle_minutes: 30,
-            utc_offset: "+08:00".into(),
-            db_pool_size: 8,
-            demo_password: None,
-            demo_token: None,
-            login_max_failures_user: 5,
-            login_max_failures_ip: 20,
-            login_window_minutes: 15,
-            trust_proxy: false,
-            trusted_proxy_hops: 1,
-            max_body_bytes: 1024 * 1024,
-            health: crate::health::Thresholds::default(),
-            ffmpeg: "ffmpeg".into(),
-            camera_interval_seconds: 30,
-            camera_max_live: 8,
-            camera_live_idle_seconds: 30,
-            camera_worker: true,
-            max_video_bytes: 500 * 1024 * 1024,
-        }
+impl FromEnv for String {
+    fn from_env(text: &str) -> Option<Self> {
+        Some(text.to_string())
     }
 }
 
-/// The TOML file: every key optional, unknown keys refused (typos surface).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    database_url: Option<String>,
-    bind: Option<String>,
-    secret: Option<String>,
-    secure_cookies: Option<bool>,
-    session_idle_minutes: Option<i64>,
-    utc_offset: Option<String>,
-    db_pool_size: Option<u32>,
-    demo_password: Option<String>,
-    demo_token: Option<String>,
-    login_max_failures_user: Option<i64>,
-    login_max_failures_ip: Option<i64>,
-    login_window_minutes: Option<i64>,
-    trust_proxy: Option<bool>,
-    trusted_proxy_hops: Option<u32>,
-    max_body_bytes: Option<usize>,
-    ffmpeg: Option<String>,
-    camera_interval_seconds: Option<u64>,
-    camera_max_live: Option<usize>,
-    camera_live_idle_seconds: Option<u64>,
-    camera_worker: Option<bool>,
-    max_video_bytes: Option<usize>,
-    // Health thresholds: one key per `Thresholds` field, listed for
-    // `deny_unknown_fields` (a test checks the two lists agree).
-    health_bp_high_systolic: Option<f64>,
-    health_bp_high_diastolic: Option<f64>,
-    health_bp_very_high_systolic: Option<f64>,
-    health_bp_very_high_diastolic: Option<f64>,
-    health_bp_low_systolic: Option<f64>,
-    health_bp_low_diastolic: Option<f64>,
-    health_glucose_low: Option<f64>,
-    health_glucose_high: Option<f64>,
-    health_glucose_very_high: Option<f64>,
-    health_bmi_low: Option<f64>,
-    health_bmi_high: Option<f64>,
-    health_bmi_very_high: Option<f64>,
-    health_heart_rate_low: Option<f64>,
-    health_heart_rate_high: Option<f64>,
-    health_heart_rate_very_high: Option<f64>,
-    health_spo2_low: Option<f64>,
-    health_temperature_low: Option<f64>,
-    health_temperature_high: Option<f64>,
-    health_temperature_very_high: Option<f64>,
+impl FromEnv for Option<String> {
+    fn from_env(text: &str) -> Option<Self> {
+        Some(Some(text.to_string()))
+    }
 }
 
-impl FileConfig {
-    /// The `health_*` values the file sets, by threshold name.
-    fn health(&self) -> Vec<(&'static str, f64)> {
-        macro_rules! pairs {
-            ($($key:literal => $field:ident),*) => {
-                [$( ($key, self.$field) ),*].into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
-            };
+macro_rules! from_env_by_parse {
+    ($($ty:ty),*) => {$(
+        impl FromEnv for $ty {
+            fn from_env(text: &str) -> Option<Self> {
+                text.trim().parse().ok()
+            }
         }
-        pairs!(
-            "bp_high_systolic" => health_bp_high_systolic,
-            "bp_high_diastolic" => health_bp_high_diastolic,
-            "bp_very_high_systolic" => health_bp_very_high_systolic,
-            "bp_very_high_diastolic" => health_bp_very_high_diastolic,
-            "bp_low_systolic" => health_bp_low_systolic,
-            "bp_low_diastolic" => health_bp_low_diastolic,
-            "glucose_low" => health_glucose_low,
-            "glucose_high" => health_glucose_high,
-            "glucose_very_high" => health_glucose_very_high,
-            "bmi_low" => health_bmi_low,
-            "bmi_high" => health_bmi_high,
-            "bmi_very_high" => health_bmi_very_high,
-            "heart_rate_low" => health_heart_rate_low,
-            "heart_rate_high" => health_heart_rate_high,
-            "heart_rate_very_high" => health_heart_rate_very_high,
-            "spo2_low" => health_spo2_low,
-            "temperature_low" => health_temperature_low,
-            "temperature_high" => health_temperature_high,
-            "temperature_very_high" => health_temperature_very_high
-        )
+    )*};
+}
+from_env_by_parse!(bool, i64, u32, u64, usize, f64);
+
+macro_rules! settings {
+    (
+        $( $(#[doc = $doc:literal])* $field:ident: $ty:ty = $default:expr, $env:literal; )*
+        @health { $( $hkey:ident => $hname:literal ),* $(,)? }
+    ) => {
+        #[derive(Debug, Clone)]
+        pub struct Config {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+            /// Health flag thresholds (`health_*` keys, `PORTAL_HEALTH_*` variables).
+            pub health: crate::health::Thresholds,
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config {
+                    $( $field: $default, )*
+                    health: crate::health::Thresholds::default(),
+                }
+            }
+        }
+
+        /// The TOML file: every key optional, unknown keys refused (typos surface).
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileConfig {
+            $( $field: Option<$ty>, )*
+            // One key per `Thresholds` field (a test checks the lists agree).
+            $( $hkey: Option<f64>, )*
+        }
+
+        impl FileConfig {
+            fn apply(self, c: &mut Config) {
+                $( if let Some(v) = self.$field { c.$field = v; } )*
+                $( if let Some(v) = self.$hkey { c.health.set($hname, v); } )*
+            }
+        }
+
+        /// Sets what the environment sets; the message names the variable.
+        fn apply_env(c: &mut Config, text: &impl Fn(&str) -> Option<String>) -> Result<(), String> {
+            $(
+                if let Some(v) = text($env) {
+                    c.$field = FromEnv::from_env(&v)
+                        .ok_or_else(|| format!("{} has an invalid value '{v}'", $env))?;
+                }
+            )*
+            Ok(())
+        }
+    };
+}
+
+settings! {
+    database_url: String = "sqlite://data/portal.db".into(), "DATABASE_URL";
+    bind: String = "127.0.0.1:8080".into(), "PORTAL_BIND";
+    /// Cookie signing key material; generated and stored in the database when unset.
+    secret: Option<String> = None, "PORTAL_SECRET";
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    secure_cookies: bool = false, "PORTAL_SECURE_COOKIES";
+    session_idle_minutes: i64 = 30, "PORTAL_SESSION_IDLE_MINUTES";
+    /// Offset the deployment shows times in, e.g. `+08:00`.
+    utc_offset: String = "+08:00".into(), "PORTAL_UTC_OFFSET";
+    db_pool_size: u32 = 8, "PORTAL_DB_POOL_SIZE";
+    demo_password: Option<String> = None, "PORTAL_DEMO_PASSWORD";
+    demo_token: Option<String> = None, "PORTAL_DEMO_TOKEN";
+    /// Sign-in throttling: failures per username.
+    login_max_failures_user: i64 = 5, "PORTAL_LOGIN_MAX_FAILURES_USER";
+    /// Sign-in throttling: failures per client address.
+    login_max_failures_ip: i64 = 20, "PORTAL_LOGIN_MAX_FAILURES_IP";
+    /// Sign-in throttling: the window the failures count in.
+    login_window_minutes: i64 = 15, "PORTAL_LOGIN_WINDOW_MINUTES";
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    trust_proxy: bool = false, "PORTAL_TRUST_PROXY";
+    /// How many proxies of one's own stand in front (each appends to
+    /// `X-Forwarded-For`); the client is the entry this far from the right.
+    trusted_proxy_hops: u32 = 1, "PORTAL_TRUSTED_PROXY_HOPS";
+    /// Largest accepted form or JSON body, in bytes.
+    max_body_bytes: usize = 1024 * 1024, "PORTAL_MAX_BODY_BYTES";
+    /// The ffmpeg program (a name on PATH or a path).
+    ffmpeg: String = "ffmpeg".into(), "PORTAL_FFMPEG";
+    /// Seconds between two pictures of a camera.
+    camera_interval_seconds: u64 = 30, "PORTAL_CAMERA_INTERVAL_SECONDS";
+    /// Live camera streams at once in the deployment; past it boxes get
+    /// the refreshing picture.
+    camera_max_live: usize = 8, "PORTAL_CAMERA_MAX_LIVE";
+    /// A live stream stops this long after the last box asked for it.
+    camera_live_idle_seconds: u64 = 30, "PORTAL_CAMERA_LIVE_IDLE_SECONDS";
+    /// Run the background camera worker in this process.
+    camera_worker: bool = true, "PORTAL_CAMERA_WORKER";
+    /// Largest lecture video a clerk may upload, in bytes.
+    max_video_bytes: usize = 500 * 1024 * 1024, "PORTAL_MAX_VIDEO_BYTES";
+    @health {
+        health_bp_high_systolic => "bp_high_systolic",
+        health_bp_high_diastolic => "bp_high_diastolic",
+        health_bp_very_high_systolic => "bp_very_high_systolic",
+        health_bp_very_high_diastolic => "bp_very_high_diastolic",
+        health_bp_low_systolic => "bp_low_systolic",
+        health_bp_low_diastolic => "bp_low_diastolic",
+        health_glucose_low => "glucose_low",
+        health_glucose_high => "glucose_high",
+        health_glucose_very_high => "glucose_very_high",
+        health_bmi_low => "bmi_low",
+        health_bmi_high => "bmi_high",
+        health_bmi_very_high => "bmi_very_high",
+        health_heart_rate_low => "heart_rate_low",
+        health_heart_rate_high => "heart_rate_high",
+        health_heart_rate_very_high => "heart_rate_very_high",
+        health_spo2_low => "spo2_low",
+        health_temperature_low => "temperature_low",
+        health_temperature_high => "temperature_high",
+        health_temperature_very_high => "temperature_very_high",
     }
 }
 
@@ -176,105 +169,17 @@ impl Config {
             let f: FileConfig = toml::from_str(&text).map_err(|e| {
                 format!("config file {}: {}", path.display(), toml_error(&text, &e))
             })?;
-            for (key, value) in f.health() {
-                c.health.set(key, value);
-            }
-            macro_rules! take {
-                ($($field:ident),*) => { $( if let Some(v) = f.$field { c.$field = v; } )* };
-            }
-            take!(
-                database_url,
-                bind,
-                secure_cookies,
-                session_idle_minutes,
-                utc_offset,
-                db_pool_size,
-                login_max_failures_user,
-                login_max_failures_ip,
-                login_window_minutes,
-                trust_proxy,
-                trusted_proxy_hops,
-                max_body_bytes,
-                ffmpeg,
-                camera_interval_seconds,
-                camera_max_live,
-                camera_live_idle_seconds,
-                camera_worker,
-                max_video_bytes
-            );
-            c.secret = f.secret.or(c.secret);
-            c.demo_password = f.demo_password.or(c.demo_password);
-            c.demo_token = f.demo_token.or(c.demo_token);
+            f.apply(&mut c);
         }
         let text = |key: &str| env(key).filter(|v| !v.is_empty());
-        if let Some(v) = text("DATABASE_URL") {
-            c.database_url = v;
-        }
-        if let Some(v) = text("PORTAL_BIND") {
-            c.bind = v;
-        }
-        if let Some(v) = text("PORTAL_SECRET") {
-            c.secret = Some(v);
-        }
-        if let Some(v) = text("PORTAL_UTC_OFFSET") {
-            c.utc_offset = v;
-        }
-        if let Some(v) = text("PORTAL_DEMO_PASSWORD") {
-            c.demo_password = Some(v);
-        }
-        if let Some(v) = text("PORTAL_DEMO_TOKEN") {
-            c.demo_token = Some(v);
-        }
-        parse_env(&text, "PORTAL_SECURE_COOKIES", &mut c.secure_cookies)?;
-        parse_env(&text, "PORTAL_TRUST_PROXY", &mut c.trust_proxy)?;
-        parse_env(
-            &text,
-            "PORTAL_TRUSTED_PROXY_HOPS",
-            &mut c.trusted_proxy_hops,
-        )?;
-        parse_env(
-            &text,
-            "PORTAL_SESSION_IDLE_MINUTES",
-            &mut c.session_idle_minutes,
-        )?;
-        parse_env(&text, "PORTAL_DB_POOL_SIZE", &mut c.db_pool_size)?;
-        parse_env(
-            &text,
-            "PORTAL_LOGIN_MAX_FAILURES_USER",
-            &mut c.login_max_failures_user,
-        )?;
-        parse_env(
-            &text,
-            "PORTAL_LOGIN_MAX_FAILURES_IP",
-            &mut c.login_max_failures_ip,
-        )?;
-        parse_env(
-            &text,
-            "PORTAL_LOGIN_WINDOW_MINUTES",
-            &mut c.login_window_minutes,
-        )?;
-        parse_env(&text, "PORTAL_MAX_BODY_BYTES", &mut c.max_body_bytes)?;
-        if let Some(v) = text("PORTAL_FFMPEG") {
-            c.ffmpeg = v;
-        }
-        parse_env(
-            &text,
-            "PORTAL_CAMERA_INTERVAL_SECONDS",
-            &mut c.camera_interval_seconds,
-        )?;
-        parse_env(&text, "PORTAL_CAMERA_MAX_LIVE", &mut c.camera_max_live)?;
-        parse_env(
-            &text,
-            "PORTAL_CAMERA_LIVE_IDLE_SECONDS",
-            &mut c.camera_live_idle_seconds,
-        )?;
-        parse_env(&text, "PORTAL_CAMERA_WORKER", &mut c.camera_worker)?;
-        parse_env(&text, "PORTAL_MAX_VIDEO_BYTES", &mut c.max_video_bytes)?;
+        apply_env(&mut c, &text)?;
         for key in crate::health::Thresholds::KEYS {
             let var = format!("PORTAL_HEALTH_{}", key.to_ascii_uppercase());
-            let mut value = c.health.get(key).unwrap_or_default();
-            parse_env(&text, &var, &mut value)?;
-            c.health.set(key, value);
+            if let Some(v) = text(&var) {
+                let value =
+                    f64::from_env(&v).ok_or_else(|| format!("{var} has an invalid value '{v}'"))?;
+                c.health.set(key, value);
+            }
         }
         c.validate()?;
         Ok(c)
@@ -355,20 +260,6 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
         }
         None => message,
     }
-}
-
-fn parse_env<T: std::str::FromStr>(
-    text: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    slot: &mut T,
-) -> Result<(), String> {
-    if let Some(v) = text(key) {
-        *slot = v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{key} has an invalid value '{v}'"))?;
-    }
-    Ok(())
 }
 
 fn parse_offset(s: &str) -> Option<FixedOffset> {

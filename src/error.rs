@@ -5,6 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::validate::FieldErrors;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed; the text says what to fix (shown to the user).
@@ -12,7 +14,7 @@ pub enum AppError {
     BadRequest(String),
     /// Form input that fails validation, field by field.
     #[error("{0}")]
-    Invalid(crate::validate::FieldErrors),
+    Invalid(FieldErrors),
     /// API caller without a valid token.
     #[error("{0}")]
     Unauthorized(String),
@@ -100,6 +102,17 @@ impl AppError {
             AppError::Internal { .. } => "服务器出了点问题，请稍后再试".into(),
             AppError::Unavailable(_) => "服务暂时不可用，请稍后再试".into(),
             other => other.to_string(),
+        }
+    }
+}
+
+impl FieldErrors {
+    /// `Ok(())` when nothing was added, else `AppError::Invalid`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Field-level validation: messages a form shows beside the field it is about.
+//! It knows nothing of the error type: `crate::error` wraps a
+//! [`FieldErrors`] (and gives it `into_result`), not the other way round.
 
 use std::fmt;
-
-use crate::error::AppError;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FieldErrors(Vec<(&'static str, String)>);
@@ -26,15 +26,6 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// `Ok(())` when nothing was added, else `AppError::Invalid`.
-    pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Invalid(self))
-        }
     }
 
     /// Records the outcome of a single-field check.
@@ -164,6 +155,9 @@ mod tests {
         e.add("name", "请填写名称");
         assert_eq!(e.get("name"), Some("请填写名称"));
         assert_eq!(e.get("code"), None);
-        assert!(matches!(e.into_result(), Err(AppError::Invalid(_))));
+        assert!(matches!(
+            e.into_result(),
+            Err(crate::error::AppError::Invalid(_))
+        ));
     }
 }
