@@ -7,6 +7,7 @@
 //! office phone, who is on duty and whether they signed in. A cadre's
 //! private phone never leaves the back office.
 
+pub mod board;
 pub mod cadres;
 pub mod calendar;
 pub mod duty;

@@ -9,6 +9,7 @@ mod health;
 mod households;
 mod media;
 mod places;
+mod roster;
 mod users;
 mod videos;
 
@@ -80,6 +81,15 @@ impl Layout {
         }
         if may_anywhere(me, Action::ViewHealthStats) {
             nav.push(("/admin/health/stats", "健康统计"));
+        }
+        if roster::may_keep(&me.actor) {
+            nav.push(("/admin/roster", "值班管理"));
+        }
+        if roster::may_supervise(&me.actor) {
+            nav.push(("/admin/roster/supervision", "值班督查"));
+        }
+        if role == Role::Admin {
+            nav.push(("/admin/roster/holidays", "节假日安排"));
         }
         if cameras::may_view(&me.actor) {
             nav.push(("/admin/cameras", "雪亮监控"));
@@ -264,6 +274,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(households::routes)
         .configure(health::routes)
         .configure(cameras::routes)
+        .configure(roster::routes)
         .configure(media::routes)
         .configure(videos::routes)
         .configure(users::routes)
