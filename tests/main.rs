@@ -22,6 +22,7 @@ mod health_tv;
 mod instances;
 mod media;
 mod permissions;
+mod roster;
 mod smoke;
 mod tv;
 mod tv_cache;
