@@ -36,6 +36,9 @@ pub struct Config {
     pub health: crate::health::Thresholds,
     /// The ffmpeg program (a name on PATH or a path).
     pub ffmpeg: String,
+    /// How often each branch meeting is due (`crate::roster::rhythm`):
+    /// `congress=quarter,committee=month,...`.
+    pub meeting_rhythm: String,
     /// Seconds between two pictures of a camera.
     pub camera_interval_seconds: u64,
     /// Live camera streams at once in the deployment; past it boxes get
@@ -69,6 +72,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             health: crate::health::Thresholds::default(),
             ffmpeg: "ffmpeg".into(),
+            meeting_rhythm: crate::roster::rhythm::DEFAULT_RHYTHM.into(),
             camera_interval_seconds: 30,
             camera_max_live: 8,
             camera_live_idle_seconds: 30,
@@ -98,6 +102,7 @@ struct FileConfig {
     trusted_proxy_hops: Option<u32>,
     max_body_bytes: Option<usize>,
     ffmpeg: Option<String>,
+    meeting_rhythm: Option<String>,
     camera_interval_seconds: Option<u64>,
     camera_max_live: Option<usize>,
     camera_live_idle_seconds: Option<u64>,
@@ -196,6 +201,7 @@ impl Config {
                 trusted_proxy_hops,
                 max_body_bytes,
                 ffmpeg,
+                meeting_rhythm,
                 camera_interval_seconds,
                 camera_max_live,
                 camera_live_idle_seconds,
@@ -256,6 +262,9 @@ impl Config {
         parse_env(&text, "PORTAL_MAX_BODY_BYTES", &mut c.max_body_bytes)?;
         if let Some(v) = text("PORTAL_FFMPEG") {
             c.ffmpeg = v;
+        }
+        if let Some(v) = text("PORTAL_MEETING_RHYTHM") {
+            c.meeting_rhythm = v;
         }
         parse_env(
             &text,
@@ -326,6 +335,7 @@ impl Config {
         if self.ffmpeg.trim().is_empty() {
             return Err("ffmpeg program must not be empty".into());
         }
+        crate::roster::rhythm::Rhythm::parse(&self.meeting_rhythm)?;
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)
                 .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;

@@ -8,6 +8,7 @@ mod admin;
 mod alerts;
 mod articles;
 mod auth;
+mod branch;
 mod browser;
 mod cameras;
 mod cli;

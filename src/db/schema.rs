@@ -415,6 +415,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    party_members (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        name -> Text,
+        status -> Text,
+        voting -> Bool,
+        committee -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    branch_meetings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        kind -> Text,
+        held_on -> Text,
+        place -> Text,
+        host -> Text,
+        recorder -> Text,
+        topics -> Text,
+        minutes -> Text,
+        expected -> Integer,
+        present -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, member_id) {
+        meeting_id -> BigInt,
+        member_id -> BigInt,
+        present -> Bool,
+        reason -> Text,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -467,4 +508,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     duty_signins,
     duty_code_uses,
+    party_members,
+    branch_meetings,
+    meeting_attendance,
 );

@@ -171,6 +171,7 @@ pub fn load_with_token(
     }
     report.health = health::load(conn, &actor, token, offset)?;
     roster::load(conn, &actor, offset)?;
+    roster::load_branches(conn, &actor, offset)?;
     // Loaded beside a running portal (PostgreSQL): its TVs show it now.
     crate::changes::touch_all(conn)?;
     Ok(report)

@@ -218,3 +218,128 @@ fn signins(
         Ok::<_, crate::error::AppError>(())
     })
 }
+
+/// (name, probationary?, committee?)
+type DemoMember = (&'static str, bool, bool);
+
+/// Each village's branch members.
+const BRANCHES: [(&str, &[DemoMember]); 2] = [
+    (
+        "gengjing",
+        &[
+            ("耿志强", false, true),
+            ("李秀兰", false, true),
+            ("王建军", false, true),
+            ("耿长河", false, false),
+            ("耿玉芬", false, false),
+            ("张德胜", false, false),
+            ("刘春燕", false, false),
+            ("耿小军", true, false),
+        ],
+    ),
+    (
+        "chenzhuang",
+        &[
+            ("陈国栋", false, true),
+            ("陈玉梅", false, true),
+            ("刘海", false, true),
+            ("陈老三", false, false),
+            ("陈桂英", false, false),
+            ("陈磊", true, false),
+        ],
+    ),
+];
+
+/// Party members and 12 months of meeting records; chenzhuang held no 党课,
+/// so it shows as overdue.
+pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> AppResult<usize> {
+    use crate::roster::branch::{self, MemberForm};
+    use crate::roster::meetings::{self, MeetingForm};
+    use chrono::Datelike;
+    let now = crate::time::now();
+    let today = crate::time::to_local(now, offset).date_naive();
+    let mut added = 0;
+    for (code, people) in BRANCHES {
+        let village = places::village_by_code(conn, code)?;
+        if !branch::of_village(conn, village.id)?.is_empty() {
+            continue;
+        }
+        for (name, probationary, committee) in people {
+            branch::add(
+                conn,
+                actor,
+                village.id,
+                &MemberForm {
+                    name: name.to_string(),
+                    status: if *probationary {
+                        "probationary"
+                    } else {
+                        "formal"
+                    }
+                    .into(),
+                    voting: (!probationary).then(|| "on".into()),
+                    committee: committee.then(|| "on".into()),
+                },
+            )?;
+        }
+        let members = branch::of_village(conn, village.id)?;
+        // Everyone but the last formal member, away for work.
+        let away = members.iter().rev().find(|m| m.voting).map(|m| m.id);
+        let present: Vec<String> = members
+            .iter()
+            .filter(|m| Some(m.id) != away)
+            .map(|m| m.id.to_string())
+            .collect();
+        for back in (0..12u32).rev() {
+            let (mut y, mut m) = (today.year(), today.month() as i32 - back as i32);
+            while m < 1 {
+                m += 12;
+                y -= 1;
+            }
+            let Some(day) = NaiveDate::from_ymd_opt(y, m as u32, 10).filter(|d| *d <= today) else {
+                continue;
+            };
+            let quarter_end = m % 3 == 0;
+            let mut kinds = vec![
+                ("committee", "研究本月村务工作"),
+                ("group", "学习传达上级精神"),
+                ("theme_day", "主题党日：清洁家园志愿服务"),
+            ];
+            if quarter_end {
+                kinds.push(("congress", "通报季度工作，讨论发展党员"));
+                if code == "gengjing" {
+                    kinds.push(("lecture", "书记讲党课：乡村振兴与基层治理"));
+                }
+            }
+            if back == 10 {
+                kinds.push(("life", "年度组织生活会，开展批评与自我批评"));
+            }
+            for (kind, topic) in kinds {
+                let mut reasons = std::collections::HashMap::new();
+                if let Some(a) = away {
+                    reasons.insert(a.to_string(), "外出务工".to_string());
+                }
+                meetings::record(
+                    conn,
+                    actor,
+                    village.id,
+                    &MeetingForm {
+                        kind: kind.into(),
+                        held_on: day_str(day),
+                        place: "村党群服务中心".into(),
+                        host: people[0].0.into(),
+                        recorder: people[2].0.into(),
+                        topics: topic.into(),
+                        minutes: format!("<p>{topic}。与会党员逐一发言，形成一致意见。</p>"),
+                        present: present.clone(),
+                        reasons,
+                    },
+                    now,
+                    offset,
+                )?;
+            }
+        }
+        added += 1;
+    }
+    Ok(added)
+}

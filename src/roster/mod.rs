@@ -8,10 +8,13 @@
 //! private phone never leaves the back office.
 
 pub mod board;
+pub mod branch;
 pub mod cadres;
 pub mod calendar;
 pub mod duty;
+pub mod meetings;
 pub mod office;
+pub mod rhythm;
 pub mod signin;
 pub mod supervision;
 

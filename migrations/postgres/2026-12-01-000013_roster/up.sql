@@ -117,3 +117,45 @@ INSERT INTO holidays (day, kind, name) VALUES
     ('2026-10-03', 'holiday', '国庆节'), ('2026-10-04', 'holiday', '国庆节'),
     ('2026-10-05', 'holiday', '国庆节'), ('2026-10-06', 'holiday', '国庆节'),
     ('2026-10-07', 'holiday', '国庆节'), ('2026-10-10', 'workday', '国庆节调休上班');
+
+-- A village branch's party members (党员名册): back office only, never on a TV.
+CREATE TABLE party_members (
+    id BIGSERIAL PRIMARY KEY,
+    village_id BIGINT NOT NULL REFERENCES places (id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('formal', 'probationary')),
+    voting BOOLEAN NOT NULL,
+    committee BOOLEAN NOT NULL,
+    active BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX party_members_village ON party_members (village_id, name);
+
+-- Branch meetings (三会一课). `held_on` is the local day. Minutes are
+-- sanitised HTML, like article bodies.
+CREATE TABLE branch_meetings (
+    id BIGSERIAL PRIMARY KEY,
+    village_id BIGINT NOT NULL REFERENCES places (id),
+    kind TEXT NOT NULL,
+    held_on TEXT NOT NULL,
+    place TEXT NOT NULL,
+    host TEXT NOT NULL,
+    recorder TEXT NOT NULL,
+    topics TEXT NOT NULL,
+    minutes TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    present INTEGER NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX branch_meetings_village ON branch_meetings (village_id, kind, held_on);
+
+-- Who of the roster was there; an absentee's reason.
+CREATE TABLE meeting_attendance (
+    meeting_id BIGINT NOT NULL REFERENCES branch_meetings (id) ON DELETE CASCADE,
+    member_id BIGINT NOT NULL REFERENCES party_members (id),
+    present BOOLEAN NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, member_id)
+);

@@ -1,3 +1,6 @@
+DROP TABLE meeting_attendance;
+DROP TABLE branch_meetings;
+DROP TABLE party_members;
 DROP TABLE duty_code_uses;
 DROP TABLE duty_signins;
 DROP TABLE holidays;

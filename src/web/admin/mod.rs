@@ -4,6 +4,7 @@
 mod alerts;
 mod articles;
 mod audit;
+mod branch;
 mod cameras;
 mod health;
 mod households;
@@ -87,6 +88,12 @@ impl Layout {
         }
         if roster::may_supervise(&me.actor) {
             nav.push(("/admin/roster/supervision", "值班督查"));
+        }
+        if roster::may_keep(&me.actor) {
+            nav.push(("/admin/branch", "三会一课"));
+        }
+        if roster::may_supervise(&me.actor) {
+            nav.push(("/admin/branch/due", "三会一课督查"));
         }
         if role == Role::Admin {
             nav.push(("/admin/roster/holidays", "节假日安排"));
@@ -275,6 +282,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(health::routes)
         .configure(cameras::routes)
         .configure(roster::routes)
+        .configure(branch::routes)
         .configure(media::routes)
         .configure(videos::routes)
         .configure(users::routes)

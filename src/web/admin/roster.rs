@@ -28,7 +28,7 @@ use crate::AppState;
 struct Empty {}
 
 /// The villages whose roster this actor keeps.
-fn keepable_villages(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec<Place>> {
+pub fn keepable_villages(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec<Place>> {
     let mut out = Vec::new();
     for (_, villages) in places::visible_villages(conn, actor)? {
         for v in villages {
