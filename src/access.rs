@@ -130,6 +130,10 @@ pub enum Action {
     ManageStation,
     /// Per-village health figures, without names.
     ViewHealthStats,
+    /// A village's cadres, duty roster, party members and meeting records.
+    KeepRoster,
+    /// Read the duty and branch-record supervision tables.
+    SuperviseRoster,
 }
 
 /// The signed-in person (or the CLI) acting on the portal.
@@ -175,7 +179,10 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
     match actor.role {
         Role::Admin => true,
         // Health figures are counts without names: read-only oversight.
-        Role::Auditor => matches!(action, ViewAudit | ViewPlace | ViewHealthStats),
+        Role::Auditor => matches!(
+            action,
+            ViewAudit | ViewPlace | ViewHealthStats | SuperviseRoster
+        ),
         Role::Official => matches!(
             action,
             ViewPlace
@@ -185,10 +192,12 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | ManageCameras
                 | ManageStation
                 | ViewHealthStats
+                | KeepRoster
+                | SuperviseRoster
         ),
         Role::Clerk => matches!(
             action,
-            ViewPlace | EditContent | ManageHouseholds | ManageStation
+            ViewPlace | EditContent | ManageHouseholds | ManageStation | KeepRoster
         ),
     }
 }

@@ -117,6 +117,9 @@ settings! {
     max_body_bytes: usize = 1024 * 1024, "PORTAL_MAX_BODY_BYTES";
     /// The ffmpeg program (a name on PATH or a path).
     ffmpeg: String = "ffmpeg".into(), "PORTAL_FFMPEG";
+    /// How often each branch meeting is due (`crate::roster::rhythm`):
+    /// `congress=quarter,committee=month,...`.
+    meeting_rhythm: String = crate::roster::rhythm::DEFAULT_RHYTHM.into(), "PORTAL_MEETING_RHYTHM";
     /// Seconds between two pictures of a camera.
     camera_interval_seconds: u64 = 30, "PORTAL_CAMERA_INTERVAL_SECONDS";
     /// Live camera streams at once in the deployment; past it boxes get
@@ -231,6 +234,7 @@ impl Config {
         if self.ffmpeg.trim().is_empty() {
             return Err("ffmpeg program must not be empty".into());
         }
+        crate::roster::rhythm::Rhythm::parse(&self.meeting_rhythm)?;
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)
                 .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;

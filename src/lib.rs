@@ -19,6 +19,7 @@ pub mod lectures;
 pub mod media;
 pub mod pager;
 pub mod places;
+pub mod roster;
 pub mod settings;
 pub mod text;
 pub mod time;

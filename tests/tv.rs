@@ -267,14 +267,14 @@ fn numbered(village: &str, sections: &[&str]) -> Vec<(String, String)> {
 async fn the_village_home_numbers_the_sections_that_have_something_to_show() {
     let app = TestApp::demo();
     let mut c = app.client().await;
-    // Gengjing has a health station; the roster and the cameras are not
-    // built yet, so their tiles wait.
+    // Gengjing has a health station and a duty roster; the cameras are
+    // not loaded here, so their tile waits.
     let tiles = home_tiles(&mut c, "gengjing").await;
     assert_eq!(
         tiles,
         numbered(
             "gengjing",
-            &["notices", "news", "party", "affairs", "health", "videos"]
+            &["notices", "news", "party", "affairs", "roster", "health", "videos"]
         )
     );
     for (_, href) in &tiles {
@@ -285,7 +285,7 @@ async fn the_village_home_numbers_the_sections_that_have_something_to_show() {
         home_tiles(&mut c, "chenzhuang").await,
         numbered(
             "chenzhuang",
-            &["notices", "news", "party", "affairs", "videos"]
+            &["notices", "news", "party", "affairs", "roster", "videos"]
         )
     );
 }

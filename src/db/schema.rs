@@ -335,6 +335,127 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cadres (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        name -> Text,
+        post -> Text,
+        phone -> Text,
+        duty_phone -> Text,
+        photo_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        active -> Bool,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duty_offices (village_id) {
+        village_id -> BigInt,
+        hours -> Text,
+        phone -> Text,
+        absent_after -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duty_shifts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        weekday -> Integer,
+        cadre_id -> BigInt,
+        starts -> Integer,
+        ends -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duty_changes (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        kind -> Text,
+        day -> Text,
+        cadre_id -> BigInt,
+        other_cadre_id -> BigInt,
+        other_day -> Nullable<Text>,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holidays (day) {
+        day -> Text,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    duty_signins (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        cadre_id -> BigInt,
+        day -> Text,
+        kind -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duty_code_uses (village_id, window_no) {
+        village_id -> BigInt,
+        window_no -> BigInt,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    party_members (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        name -> Text,
+        status -> Text,
+        voting -> Bool,
+        committee -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    branch_meetings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        kind -> Text,
+        held_on -> Text,
+        place -> Text,
+        host -> Text,
+        recorder -> Text,
+        topics -> Text,
+        minutes -> Text,
+        expected -> Integer,
+        present -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, member_id) {
+        meeting_id -> BigInt,
+        member_id -> BigInt,
+        present -> Bool,
+        reason -> Text,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -349,6 +470,10 @@ diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(cameras -> places (village_id));
 diesel::joinable!(camera_snapshots -> cameras (camera_id));
 diesel::joinable!(camera_events -> cameras (camera_id));
+
+diesel::joinable!(cadres -> places (village_id));
+diesel::joinable!(duty_shifts -> cadres (cadre_id));
+diesel::joinable!(duty_signins -> cadres (cadre_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     places,
@@ -376,4 +501,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     camera_systems,
     video_files,
     video_jobs,
+    cadres,
+    duty_offices,
+    duty_shifts,
+    duty_changes,
+    holidays,
+    duty_signins,
+    duty_code_uses,
+    party_members,
+    branch_meetings,
+    meeting_attendance,
 );

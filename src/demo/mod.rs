@@ -5,6 +5,7 @@ mod articles;
 pub mod cameras;
 pub mod county;
 pub mod health;
+pub mod roster;
 
 use chrono::FixedOffset;
 
@@ -169,6 +170,8 @@ pub fn load_with_token(
             articles::load_for_village(conn, village, clerk, "official", offset)?;
     }
     report.health = health::load(conn, &actor, token, offset)?;
+    roster::load(conn, &actor, offset)?;
+    roster::load_branches(conn, &actor, offset)?;
     // Loaded beside a running portal (PostgreSQL): its TVs show it now.
     crate::changes::touch_all(conn)?;
     Ok(report)

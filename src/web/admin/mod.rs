@@ -4,11 +4,13 @@
 mod alerts;
 mod articles;
 mod audit;
+mod branch;
 mod cameras;
 mod health;
 mod households;
 mod media;
 mod places;
+mod roster;
 mod users;
 mod videos;
 
@@ -80,6 +82,21 @@ impl Layout {
         }
         if may_anywhere(me, Action::ViewHealthStats) {
             nav.push(("/admin/health/stats", "健康统计"));
+        }
+        if roster::may_keep(&me.actor) {
+            nav.push(("/admin/roster", "值班管理"));
+        }
+        if roster::may_supervise(&me.actor) {
+            nav.push(("/admin/roster/supervision", "值班督查"));
+        }
+        if roster::may_keep(&me.actor) {
+            nav.push(("/admin/branch", "三会一课"));
+        }
+        if roster::may_supervise(&me.actor) {
+            nav.push(("/admin/branch/due", "三会一课督查"));
+        }
+        if role == Role::Admin {
+            nav.push(("/admin/roster/holidays", "节假日安排"));
         }
         if cameras::may_view(&me.actor) {
             nav.push(("/admin/cameras", "雪亮监控"));
@@ -264,6 +281,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(households::routes)
         .configure(health::routes)
         .configure(cameras::routes)
+        .configure(roster::routes)
+        .configure(branch::routes)
         .configure(media::routes)
         .configure(videos::routes)
         .configure(users::routes)

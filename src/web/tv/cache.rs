@@ -427,6 +427,9 @@ fn page_key(path: &str, query: &str, screen: Screen) -> String {
     let mut page = None;
     let mut p = None;
     let mut cat = None;
+    // The roster page's week (as `roster::RosterQuery` reads it) and view.
+    let mut week = None;
+    let mut contacts = false;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
     for (k, v) in pairs {
         match k.as_str() {
@@ -435,6 +438,8 @@ fn page_key(path: &str, query: &str, screen: Screen) -> String {
             "cat" if cat.is_none() && crate::articles::category_label(&v).is_some() => {
                 cat = Some(v)
             }
+            "week" if week.is_none() => week = Some(super::roster::week_number(Some(&v))),
+            "show" if !contacts => contacts = v == "contacts",
             _ => {}
         }
     }
@@ -452,6 +457,12 @@ fn page_key(path: &str, query: &str, screen: Screen) -> String {
     }
     if let Some(n) = p {
         key.push_str(&format!("&p={n}"));
+    }
+    if let Some(w) = week.filter(|w| *w != 0) {
+        key.push_str(&format!("&week={w}"));
+    }
+    if contacts {
+        key.push_str("&show=contacts");
     }
     key
 }
@@ -607,6 +618,14 @@ mod tests {
         assert_ne!(k("p=2"), k("page=2"));
         let long = format!("x={}", "a".repeat(4096));
         assert_eq!(k(&long), k(""));
+        // The roster's week and contacts view.
+        let r = |q| page_key("/tv/v/g/roster", q, Screen::Hd);
+        assert_eq!(r("week=0"), r(""));
+        assert_eq!(r("week=abc"), r(""));
+        assert_ne!(r("week=1"), r(""));
+        assert_eq!(r("week=9"), r("week=4"));
+        assert_ne!(r("show=contacts"), r(""));
+        assert_eq!(r("show=other"), r(""));
     }
 
     #[test]

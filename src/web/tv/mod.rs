@@ -15,6 +15,7 @@ pub mod health;
 #[cfg(feature = "postgres")]
 pub mod listen;
 pub mod player;
+pub mod roster;
 pub mod screen;
 pub mod village;
 
@@ -251,6 +252,8 @@ struct HomePage {
     frame: Frame,
     tiles: Vec<HomeTile>,
     highlights: Vec<Highlight>,
+    /// 今日值班, when the village keeps a roster.
+    duty: Option<roster::HomeDuty>,
 }
 
 /// "New" on the home page means on air for less than this.
@@ -408,21 +411,26 @@ async fn home_page(
     let scope = view.scope;
     let village_id = view.village.id;
     let since = now - chrono::Duration::days(NEW_DAYS);
-    let (counts, highlights, has_station, has_cameras) = state
+    let (offset, code) = (state.offset, view.village.code.clone());
+    let (counts, highlights, has_station, has_cameras, duty) = state
         .db
         .run(move |conn| {
+            let duty = roster::home_duty(conn, village_id, &code, offset)?;
+            // The duty box takes the place of one highlight.
+            let rows = screen.highlights() - i64::from(duty.is_some());
             Ok((
                 crate::articles::new_counts(conn, &scope, now, since)?,
-                crate::articles::highlights(conn, &scope, now, screen.highlights())?,
+                crate::articles::highlights(conn, &scope, now, rows)?,
                 crate::health::station_of_village(conn, village_id)?.is_some(),
                 crate::cameras::count_public(conn, village_id)? > 0,
+                duty,
             ))
         })
         .await?;
     let code = &view.village.code;
     // Sections another issue builds show once they have something to show.
     let shown = |slug: &str| match slug {
-        "roster" => false,
+        "roster" => duty.is_some(),
         "health" => has_station,
         "cameras" => has_cameras,
         _ => true,
@@ -444,7 +452,6 @@ async fn home_page(
                 .map_or(0, |(_, n)| *n),
         })
         .collect();
-    let offset = state.offset;
     let highlights = highlights
         .into_iter()
         .map(|a| Highlight {
@@ -481,6 +488,7 @@ async fn home_page(
         frame,
         tiles,
         highlights,
+        duty,
     })?;
     Ok(cache::cacheable(res, view.until.min(next_minute)))
 }
@@ -490,6 +498,7 @@ async fn section(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<articles::ListQuery>,
+    roster_query: web::Query<roster::RosterQuery>,
     view: Village,
     banner: alerts::Banner,
     screen: Screen,
@@ -505,6 +514,9 @@ async fn section(
     }
     if section.slug == "cameras" {
         return cameras::list_page(&state, &view, query.page(), banner).await;
+    }
+    if section.slug == "roster" {
+        return roster::roster_page(&state, &view, roster_query.into_inner(), banner).await;
     }
     let frame = Frame::village(
         &state,
@@ -587,6 +599,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(articles::routes)
         .configure(health::routes)
         .configure(cameras::routes)
+        .configure(roster::routes)
         .service(entry)
         .service(villages)
         .service(home_page)

@@ -1,0 +1,10 @@
+DROP TABLE meeting_attendance;
+DROP TABLE branch_meetings;
+DROP TABLE party_members;
+DROP TABLE duty_code_uses;
+DROP TABLE duty_signins;
+DROP TABLE holidays;
+DROP TABLE duty_changes;
+DROP TABLE duty_shifts;
+DROP TABLE duty_offices;
+DROP TABLE cadres;
