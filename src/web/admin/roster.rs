@@ -225,6 +225,21 @@ fn back_to(village_id: i64) -> HttpResponse {
     redirect(&format!("/admin/roster?village={village_id}"))
 }
 
+/// Back to the village's roster when saved, else the roster page again with
+/// the failed form and its messages beside the fields.
+async fn saved_or_again<T>(
+    state: &AppState,
+    me: &CurrentUser,
+    village_id: i64,
+    saved: AppResult<T>,
+    again: impl FnOnce(FieldErrors) -> Forms,
+) -> AppResult<HttpResponse> {
+    match field_errors(saved)? {
+        Ok(_) => Ok(back_to(village_id)),
+        Err(errors) => invalid(&roster_page(state, me, Some(village_id), again(errors)).await?),
+    }
+}
+
 #[post("/admin/roster/{village}/office")]
 async fn save_office(
     state: web::Data<AppState>,
@@ -234,23 +249,17 @@ async fn save_office(
 ) -> AppResult<HttpResponse> {
     let (village_id, CsrfForm(form)) = (path.into_inner(), form);
     let (actor, submitted) = (me.actor.clone(), form.clone());
-    match field_errors(
-        state
-            .db
-            .run(move |c| office::save(c, &actor, village_id, &submitted))
-            .await,
-    )? {
-        Ok(_) => Ok(back_to(village_id)),
-        Err(errors) => {
-            let forms = Forms {
-                office: Some(form),
-                failed: "office",
-                errors,
-                ..Forms::blank()
-            };
-            invalid(&roster_page(&state, &me, Some(village_id), forms).await?)
-        }
-    }
+    let saved = state
+        .db
+        .run(move |c| office::save(c, &actor, village_id, &submitted))
+        .await;
+    saved_or_again(&state, &me, village_id, saved, |errors| Forms {
+        office: Some(form),
+        failed: "office",
+        errors,
+        ..Forms::blank()
+    })
+    .await
 }
 
 #[post("/admin/roster/{village}/shifts")]
@@ -262,23 +271,17 @@ async fn add_shift(
 ) -> AppResult<HttpResponse> {
     let (village_id, CsrfForm(form)) = (path.into_inner(), form);
     let (actor, submitted) = (me.actor.clone(), form.clone());
-    match field_errors(
-        state
-            .db
-            .run(move |c| duty::add_shift(c, &actor, village_id, &submitted))
-            .await,
-    )? {
-        Ok(_) => Ok(back_to(village_id)),
-        Err(errors) => {
-            let forms = Forms {
-                shift: form,
-                failed: "shift",
-                errors,
-                ..Forms::blank()
-            };
-            invalid(&roster_page(&state, &me, Some(village_id), forms).await?)
-        }
-    }
+    let saved = state
+        .db
+        .run(move |c| duty::add_shift(c, &actor, village_id, &submitted))
+        .await;
+    saved_or_again(&state, &me, village_id, saved, |errors| Forms {
+        shift: form,
+        failed: "shift",
+        errors,
+        ..Forms::blank()
+    })
+    .await
 }
 
 #[post("/admin/roster/shifts/{id}/delete")]
@@ -305,23 +308,17 @@ async fn add_change(
 ) -> AppResult<HttpResponse> {
     let (village_id, CsrfForm(form)) = (path.into_inner(), form);
     let (actor, submitted) = (me.actor.clone(), form.clone());
-    match field_errors(
-        state
-            .db
-            .run(move |c| duty::add_change(c, &actor, village_id, &submitted))
-            .await,
-    )? {
-        Ok(_) => Ok(back_to(village_id)),
-        Err(errors) => {
-            let forms = Forms {
-                change: form,
-                failed: "change",
-                errors,
-                ..Forms::blank()
-            };
-            invalid(&roster_page(&state, &me, Some(village_id), forms).await?)
-        }
-    }
+    let saved = state
+        .db
+        .run(move |c| duty::add_change(c, &actor, village_id, &submitted))
+        .await;
+    saved_or_again(&state, &me, village_id, saved, |errors| Forms {
+        change: form,
+        failed: "change",
+        errors,
+        ..Forms::blank()
+    })
+    .await
 }
 
 #[post("/admin/roster/changes/{id}/delete")]
