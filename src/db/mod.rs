@@ -6,7 +6,8 @@
 pub mod schema;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -231,7 +232,17 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Database {
     pool: Pool,
     url: DbUrl,
+    /// When a request last failed because no connection could be made (not
+    /// because all were busy): while the database is down, requests fail fast
+    /// instead of each waiting the full connection timeout.
+    down_at: Arc<Mutex<Option<Instant>>>,
 }
+
+/// How long a failed connect keeps requests in the fast-fail mode.
+const DOWN_FOR: Duration = Duration::from_secs(2);
+/// How long a request waits for a connection in that mode: enough to connect
+/// to a database that is back.
+const DOWN_WAIT: Duration = Duration::from_millis(300);
 
 impl Database {
     /// Opens the database, runs pending migrations, then builds the pool.
@@ -255,7 +266,11 @@ impl Database {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
-        Ok(Database { pool, url })
+        Ok(Database {
+            pool,
+            url,
+            down_at: Arc::default(),
+        })
     }
 
     pub fn url(&self) -> &DbUrl {
@@ -263,9 +278,30 @@ impl Database {
     }
 
     pub fn get(&self) -> Result<PooledConn, AppError> {
-        self.pool
-            .get()
-            .map_err(|e| AppError::Unavailable(format!("database pool: {e}")))
+        // The lock only guards an `Option<Instant>`; a poisoned one is still whole.
+        let down_at = || self.down_at.lock().unwrap_or_else(|e| e.into_inner());
+        let recently_down = down_at().is_some_and(|at| at.elapsed() < DOWN_FOR);
+        let got = if recently_down {
+            self.pool.get_timeout(DOWN_WAIT)
+        } else {
+            self.pool.get()
+        };
+        match got {
+            Ok(conn) => {
+                if recently_down {
+                    *down_at() = None;
+                }
+                Ok(conn)
+            }
+            Err(e) => {
+                // Fewer connections than allowed: the pool tried to open one
+                // and could not. A full pool is load, not an outage.
+                if self.pool.state().connections < self.pool.max_size() {
+                    *down_at() = Some(Instant::now());
+                }
+                Err(AppError::Unavailable(format!("database pool: {e}")))
+            }
+        }
     }
 
     /// Runs blocking database work off the async executor.
