@@ -134,6 +134,10 @@ pub enum Action {
     KeepRoster,
     /// Read the duty and branch-record supervision tables.
     SuperviseRoster,
+    /// Handle villagers' requests of a village: 受理, 办理, 回复, 办结.
+    HandleRequests,
+    /// The township's view of villagers' requests: overdue, by village.
+    SuperviseRequests,
 }
 
 /// The signed-in person (or the CLI) acting on the portal.
@@ -181,7 +185,7 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
         // Health figures are counts without names: read-only oversight.
         Role::Auditor => matches!(
             action,
-            ViewAudit | ViewPlace | ViewHealthStats | SuperviseRoster
+            ViewAudit | ViewPlace | ViewHealthStats | SuperviseRoster | SuperviseRequests
         ),
         Role::Official => matches!(
             action,
@@ -194,10 +198,17 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | ViewHealthStats
                 | KeepRoster
                 | SuperviseRoster
+                | HandleRequests
+                | SuperviseRequests
         ),
         Role::Clerk => matches!(
             action,
-            ViewPlace | EditContent | ManageHouseholds | ManageStation | KeepRoster
+            ViewPlace
+                | EditContent
+                | ManageHouseholds
+                | ManageStation
+                | KeepRoster
+                | HandleRequests
         ),
     }
 }

@@ -120,6 +120,11 @@ settings! {
     /// How often each branch meeting is due (`crate::roster::rhythm`):
     /// `congress=quarter,committee=month,...`.
     meeting_rhythm: String = crate::roster::rhythm::DEFAULT_RHYTHM.into(), "PORTAL_MEETING_RHYTHM";
+    /// A TOML file with what villagers may report from the TV (categories,
+    /// reasons, time limits); unset: the built-in `src/voice/catalog.toml`.
+    voice_catalog: Option<String> = None, "PORTAL_VOICE_CATALOG";
+    /// Requests one household may file from the TV in a day.
+    voice_daily_limit: i64 = 5, "PORTAL_VOICE_DAILY_LIMIT";
     /// Seconds between two pictures of a camera.
     camera_interval_seconds: u64 = 30, "PORTAL_CAMERA_INTERVAL_SECONDS";
     /// Live camera streams at once in the deployment; past it boxes get
@@ -235,6 +240,10 @@ impl Config {
             return Err("ffmpeg program must not be empty".into());
         }
         crate::roster::rhythm::Rhythm::parse(&self.meeting_rhythm)?;
+        crate::voice::Catalog::load(self.voice_catalog.as_deref())?;
+        if !(1..=50).contains(&self.voice_daily_limit) {
+            return Err("voice daily limit must be between 1 and 50 requests".into());
+        }
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)
                 .map_err(|e| format!("PORTAL_DEMO_PASSWORD: {e}"))?;

@@ -107,6 +107,20 @@ pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Household> {
         .ok_or_else(|| AppError::not_found("该住户"))
 }
 
+/// The village's household with this number (户号), as typed on a TV.
+pub fn find_by_number(
+    conn: &mut DbConn,
+    village_id: i64,
+    number: &str,
+) -> AppResult<Option<Household>> {
+    Ok(households::table
+        .filter(households::village_id.eq(village_id))
+        .filter(households::number.eq(number))
+        .select(Household::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_by_stb(conn: &mut DbConn, stb_id: &str) -> AppResult<Option<Household>> {
     Ok(households::table
         .filter(households::stb_id.eq(stb_id))

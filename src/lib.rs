@@ -25,6 +25,7 @@ pub mod text;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod voice;
 pub mod web;
 
 use std::num::NonZeroU32;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub keys: Arc<crypto::Keys>,
     /// Camera pictures and live views (this instance's side of them).
     pub cameras: Arc<Cameras>,
+    /// What villagers may report from the TV (configuration, read at start).
+    pub voice: Arc<voice::Catalog>,
 }
 
 /// What the camera pages and the worker share in one instance.
@@ -118,6 +121,7 @@ impl AppState {
         let session_key = Key::derive_from(secret.as_bytes());
         let keys = Arc::new(crypto::Keys::derive(secret.as_bytes()));
         let cameras = Arc::new(Cameras::new(&config, &db, &keys, offset));
+        let voice = Arc::new(voice::Catalog::load(config.voice_catalog.as_deref())?);
         let per_minute = NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN);
         let tv_cache = Arc::new(web::tv::cache::TvCache::default());
         // Other instances on the same PostgreSQL announce their changes.
@@ -134,11 +138,27 @@ impl AppState {
             tv_cache,
             keys,
             cameras,
+            voice,
         })
     }
 }
 
 impl AppState {
+    /// Starts the loop that reminds and escalates villagers' requests by the
+    /// clock (`serve` does; every instance may: each step is taken once).
+    pub fn start_voice_sweep(&self) {
+        let (db, catalog) = (self.db.clone(), self.voice.clone());
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            let swept = db
+                .get()
+                .and_then(|mut c| voice::sweep::run(&mut c, &catalog, time::now()));
+            if let Err(e) = swept {
+                log::warn!("voice sweep: {e}");
+            }
+        });
+    }
+
     /// Starts this instance's camera worker (`serve` does, when configured).
     pub fn start_camera_worker(&self) {
         cameras::worker::start(

@@ -195,6 +195,20 @@ async fn every_kind_of_tv_page_follows_the_tv_rules() {
     for s in SECTIONS {
         pages.push((format!("/tv/v/gengjing/{s}"), 200, "/tv/v/gengjing"));
     }
+    // The villager's voice, from a box without STB id (the keypad) too.
+    for v in [
+        "",
+        "/report",
+        "/c/road",
+        "/c/road/1",
+        "/confirm?kind=report&c=road&r=1&call=1",
+        "/household?kind=report&c=road&r=1&call=1&h=00",
+        "/help",
+        "/mine",
+        "/board",
+    ] {
+        pages.push((format!("/tv/v/gengjing/voice{v}"), 200, "/tv/v/gengjing"));
+    }
     for (path, status, home) in pages {
         let res = c.get(&path).await;
         res.assert_status(status);

@@ -456,6 +456,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    voice_requests (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        verified -> Bool,
+        kind -> Text,
+        category -> Text,
+        category_label -> Text,
+        reason -> Text,
+        callback -> Bool,
+        article_id -> Nullable<BigInt>,
+        state -> Text,
+        due_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
+        reply -> Text,
+        replied_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        satisfaction -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+        reopened -> Integer,
+        notified -> Text,
+        confirm_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    voice_steps (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        at -> Timestamp,
+        actor_name -> Text,
+        action -> Text,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    voice_boards (village_id) {
+        village_id -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -474,6 +521,9 @@ diesel::joinable!(camera_events -> cameras (camera_id));
 diesel::joinable!(cadres -> places (village_id));
 diesel::joinable!(duty_shifts -> cadres (cadre_id));
 diesel::joinable!(duty_signins -> cadres (cadre_id));
+diesel::joinable!(voice_requests -> places (village_id));
+diesel::joinable!(voice_requests -> households (household_id));
+diesel::joinable!(voice_steps -> voice_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     places,
@@ -511,4 +561,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     party_members,
     branch_meetings,
     meeting_attendance,
+    voice_requests,
+    voice_steps,
+    voice_boards,
 );

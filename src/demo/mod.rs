@@ -6,6 +6,7 @@ pub mod cameras;
 pub mod county;
 pub mod health;
 pub mod roster;
+mod voice;
 
 use chrono::FixedOffset;
 
@@ -51,6 +52,8 @@ const USERS: &[(&str, &str, &str, &str)] = &[
     ("official", "黄河路街道审核员", "official", "huanghelu"),
     ("clerk", "耿井村文书", "clerk", "gengjing"),
     ("clerk2", "陈庄村文书", "clerk", "chenzhuang"),
+    // On 耿井村's supervision committee: answers questions on village affairs.
+    ("jiandu", "耿井村监委会主任", "clerk", "gengjing"),
     ("auditor", "县审计员", "auditor", "dongying"),
 ];
 
@@ -172,6 +175,7 @@ pub fn load_with_token(
     report.health = health::load(conn, &actor, token, offset)?;
     roster::load(conn, &actor, offset)?;
     roster::load_branches(conn, &actor, offset)?;
+    voice::load(conn, offset)?;
     // Loaded beside a running portal (PostgreSQL): its TVs show it now.
     crate::changes::touch_all(conn)?;
     Ok(report)

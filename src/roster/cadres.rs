@@ -13,7 +13,7 @@ use crate::places::{self, Place};
 use crate::validate::{self, FieldErrors};
 
 /// Posts offered in the form (others may be typed).
-pub const POSTS: [&str; 7] = [
+pub const POSTS: [&str; 8] = [
     "党支部书记",
     "村委会主任",
     "党支部副书记",
@@ -21,6 +21,8 @@ pub const POSTS: [&str; 7] = [
     "委员",
     "文书",
     "会计",
+    // Questions on village affairs go to this committee's members.
+    "村务监督委员会主任",
 ];
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -13,6 +13,7 @@ mod places;
 mod roster;
 mod users;
 mod videos;
+mod voice;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
@@ -97,6 +98,12 @@ impl Layout {
         }
         if role == Role::Admin {
             nav.push(("/admin/roster/holidays", "节假日安排"));
+        }
+        if voice::may_handle(&me.actor) {
+            nav.push(("/admin/voice", "村民反映"));
+        }
+        if voice::may_supervise(&me.actor) {
+            nav.push(("/admin/voice/supervision", "反映督办"));
         }
         if cameras::may_view(&me.actor) {
             nav.push(("/admin/cameras", "雪亮监控"));
@@ -283,6 +290,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cameras::routes)
         .configure(roster::routes)
         .configure(branch::routes)
+        .configure(voice::routes)
         .configure(media::routes)
         .configure(videos::routes)
         .configure(users::routes)

@@ -345,7 +345,7 @@ struct CadrePage {
     cadre: Option<Cadre>,
     villages: Vec<Place>,
     users: Vec<(i64, String)>,
-    posts: [&'static str; 7],
+    posts: [&'static str; 8],
     form: CadreForm,
     errors: FieldErrors,
 }

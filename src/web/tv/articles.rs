@@ -294,6 +294,8 @@ pub struct ArticlePage {
     pub percent: usize,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// 有疑问 on a 村务公开 article: where it files the question.
+    pub question: Option<String>,
 }
 
 /// `2026年11月23日 · 本村`: when and for whom.
@@ -343,6 +345,7 @@ impl ArticlePage {
             percent: page * 100 / pages,
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
+            question: None,
         }
     }
 }
@@ -446,7 +449,11 @@ async fn read(
     }
     let asked = page_number(query.p.as_deref());
     let base = format!("/tv/v/{code}/a/{}", article.id);
-    let page = ArticlePage::new(frame, &article, &rev, asked, &base, state.offset);
+    let mut page = ArticlePage::new(frame, &article, &rev, asked, &base, state.offset);
+    // 有疑问: every 村务公开 article can be questioned from the sofa.
+    if article.section() == Section::Affairs {
+        page.question = Some(format!("/tv/v/{code}/voice/c/question?a={}", article.id));
+    }
     let shown = page.page as i64;
     let res = super::super::render(&page)?;
     Ok(keep_if(res, shown, asked, view.until))

@@ -133,14 +133,14 @@ fn removal(village: &str, name: &'static str) -> Cookie<'static> {
 }
 
 /// The STB id the box arrived with (`/tv?stbid=`), if well formed.
-fn box_stb(req: &HttpRequest) -> Option<String> {
+pub(super) fn box_stb(req: &HttpRequest) -> Option<String> {
     req.cookie(STB_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|s| households::check_stb_id(s).is_ok())
 }
 
 /// The household with this STB id in this village.
-fn household_in(
+pub(super) fn household_in(
     conn: &mut crate::db::DbConn,
     village: &Place,
     stb: Option<&str>,

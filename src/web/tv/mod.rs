@@ -18,6 +18,7 @@ pub mod player;
 pub mod roster;
 pub mod screen;
 pub mod village;
+pub mod voice;
 
 use crate::access::PlaceKind;
 use crate::error::{AppError, AppResult};
@@ -254,6 +255,8 @@ struct HomePage {
     highlights: Vec<Highlight>,
     /// 今日值班, when the village keeps a roster.
     duty: Option<roster::HomeDuty>,
+    /// 一键求助: two presses from the home.
+    help: String,
 }
 
 /// "New" on the home page means on air for less than this.
@@ -416,8 +419,8 @@ async fn home_page(
         .db
         .run(move |conn| {
             let duty = roster::home_duty(conn, village_id, &code, offset)?;
-            // The duty box takes the place of one highlight.
-            let rows = screen.highlights() - i64::from(duty.is_some());
+            // The duty box and 一键求助 take the place of highlights.
+            let rows = screen.highlights() - i64::from(duty.is_some()) - 1;
             Ok((
                 crate::articles::new_counts(conn, &scope, now, since)?,
                 crate::articles::highlights(conn, &scope, now, rows)?,
@@ -435,7 +438,7 @@ async fn home_page(
         "cameras" => has_cameras,
         _ => true,
     };
-    let tiles = SECTIONS
+    let mut tiles: Vec<HomeTile> = SECTIONS
         .iter()
         .filter(|s| shown(s.slug))
         .enumerate()
@@ -452,6 +455,16 @@ async fn home_page(
                 .map_or(0, |(_, n)| *n),
         })
         .collect();
+    // The way back: requests, help and answers (`voice`), last.
+    tiles.push(HomeTile {
+        tile: Tile {
+            number: tiles.len() + 1,
+            href: format!("/tv/v/{code}/voice"),
+            title: "村民之声".into(),
+            hint: "反映 求助 答复".into(),
+        },
+        new: 0,
+    });
     let highlights = highlights
         .into_iter()
         .map(|a| Highlight {
@@ -489,6 +502,7 @@ async fn home_page(
         tiles,
         highlights,
         duty,
+        help: format!("/tv/v/{code}/voice/help"),
     })?;
     Ok(cache::cacheable(res, view.until.min(next_minute)))
 }
@@ -600,6 +614,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(health::routes)
         .configure(cameras::routes)
         .configure(roster::routes)
+        .configure(voice::routes)
         .service(entry)
         .service(villages)
         .service(home_page)
