@@ -998,7 +998,114 @@ fn page_kinds(app: &TestApp) -> Vec<(String, String)> {
         out.push(("camera".into(), format!("/tv/v/gengjing/cameras/{}", c.id)));
     }
     out.push(("camera-wall".into(), "/tv/v/gengjing/cameras/wall".into()));
+    // The villager's voice: each step, 我的反映 and the rating question.
+    let v = "/tv/v/gengjing/voice";
+    let choice = "kind=report&c=road&r=1&call=1";
+    for (name, path) in [
+        ("voice", String::new()),
+        ("voice-report", "/report".into()),
+        ("voice-reasons", "/c/road".into()),
+        ("voice-callback", "/c/road/1".into()),
+        ("voice-confirm", format!("/confirm?{choice}")),
+        ("voice-keypad", format!("/household?{choice}&h=00")),
+        ("voice-help", "/help".into()),
+        ("voice-mine", "/mine".into()),
+        ("voice-board", "/board".into()),
+    ] {
+        out.push((name.into(), format!("{v}{path}")));
+    }
+    let household = app.household("STB0001").id;
+    if let Some(r) = village_portal::voice::filing::awaiting_rating(&mut app.conn(), household)
+        .ok()
+        .flatten()
+    {
+        out.push(("voice-rate".into(), format!("{v}/mine/{}", r.id)));
+    }
     out
+}
+
+/// Issue 14: 我要反映 by digits alone, then 一键求助 from the home in two
+/// presses; with JavaScript off, Tab and Enter file one too.
+#[test]
+fn a_villager_reports_and_calls_for_help_with_the_remote() {
+    let Some(s) = Setup::start(true, |_| {}) else {
+        return;
+    };
+    let tv = &s.tv;
+    let count = || -> i64 {
+        use diesel::prelude::*;
+        village_portal::db::schema::voice_requests::table
+            .count()
+            .get_result(&mut *s.app.state.db.get().unwrap())
+            .unwrap()
+    };
+    tv.browser.go(&format!("{}/tv?stbid=STB0001", tv.base));
+    tv.arrive(HOME);
+    tv.focused("tile-1");
+    // The last tile is 村民之声; its digit opens it.
+    let last = tv.rects(".tile").len();
+    let voice = tv.hrefs(&format!("#tile-{last}")).pop().unwrap();
+    assert_eq!(voice, "/tv/v/gengjing/voice");
+    tv.press(&last.to_string());
+    tv.arrive(&voice);
+    // 1 我要反映, 1 道路路灯, 1 路灯不亮, 2 不用回电: the confirm page,
+    // with 确认提交 focused; OK files it.
+    tv.press("1");
+    tv.arrive("/tv/v/gengjing/voice/report");
+    tv.press("1");
+    tv.arrive("/tv/v/gengjing/voice/c/road");
+    tv.press("1");
+    tv.arrive("/tv/v/gengjing/voice/c/road/1");
+    let at = |prefix: &str| tv.wait(prefix, |p| p.path.starts_with(prefix));
+    tv.press("2");
+    at("/tv/v/gengjing/voice/confirm?");
+    tv.focused("opt-1");
+    let before = count();
+    tv.press(key::ENTER);
+    let done = at("/tv/v/gengjing/voice/send?");
+    assert!(done.h2.contains("已经提交"), "{done:?}");
+    assert_eq!(count(), before + 1);
+    // Back leads to 村民之声, filing nothing more.
+    tv.press(key::BACKSPACE);
+    tv.arrive("/tv/v/gengjing/voice");
+    assert_eq!(count(), before + 1);
+
+    // 一键求助: from the home, right to the red box, OK, OK.
+    tv.open(HOME);
+    tv.focused("tile-1");
+    for _ in 0..3 {
+        tv.press(key::RIGHT);
+    }
+    tv.focused("help");
+    tv.press(key::ENTER);
+    tv.arrive("/tv/v/gengjing/voice/help");
+    tv.focused("opt-1");
+    tv.press(key::ENTER);
+    let sent = at("/tv/v/gengjing/voice/help/send?");
+    assert!(sent.h2.contains("已经求助"), "{sent:?}");
+    assert_eq!(count(), before + 2);
+    drop(s);
+
+    // JavaScript off: Tab and Enter through the same steps.
+    let Some(s) = Setup::start(false, |_| {}) else {
+        return;
+    };
+    let tv = &s.tv;
+    tv.browser.go(&format!("{}/tv?stbid=STB0002", tv.base));
+    tv.arrive(HOME);
+    tv.tab_enter_href("/tv/v/gengjing/voice");
+    tv.tab_enter_href("/tv/v/gengjing/voice/report");
+    tv.tab_enter_href("/tv/v/gengjing/voice/c/water");
+    tv.tab_enter_href("/tv/v/gengjing/voice/c/water/1");
+    let at = |prefix: &str| tv.wait(prefix, |p| p.path.starts_with(prefix));
+    let yes = tv.tab_to("需要回电", |f| f.id == "opt-1");
+    tv.press(key::ENTER);
+    at("/tv/v/gengjing/voice/confirm?");
+    assert!(yes.href.contains("call=1"), "{yes:?}");
+    let send = tv.tab_to("确认提交", |f| f.id == "opt-1");
+    tv.press(key::ENTER);
+    let done = at("/tv/v/gengjing/voice/send?");
+    assert!(done.h2.contains("已经提交"), "{done:?} after {send:?}");
 }
 
 #[test]

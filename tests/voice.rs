@@ -45,13 +45,13 @@ fn latest(app: &TestApp) -> Request {
 
 fn request_of(app: &TestApp, number: &str, village: &str) -> Request {
     let h = village_portal::households::find_by_number(
-        &mut *app.state.db.get().unwrap(),
+        &mut app.state.db.get().unwrap(),
         app.place_id(village),
         number,
     )
     .unwrap()
     .unwrap();
-    voice::of_household(&mut *app.state.db.get().unwrap(), h.id, 1)
+    voice::of_household(&mut app.state.db.get().unwrap(), h.id, 1)
         .unwrap()
         .into_iter()
         .next()
@@ -216,7 +216,7 @@ async fn help_reaches_the_cadre_on_duty_in_two_presses() {
     help.assert_status(200).assert_contains("马上通知");
     let offset = app.state.offset;
     let told = voice::filing::help_recipients(
-        &mut *app.state.db.get().unwrap(),
+        &mut app.state.db.get().unwrap(),
         app.place_id("gengjing"),
         village_portal::time::now(),
         offset,
@@ -361,7 +361,7 @@ async fn near_due_reminds_overdue_escalates_and_unsatisfied_reopens() {
             .await;
         assert_eq!(res.status, 303, "{step}: {}", res.body);
     }
-    let closed = voice::get(&mut *app.state.db.get().unwrap(), r.id).unwrap();
+    let closed = voice::get(&mut app.state.db.get().unwrap(), r.id).unwrap();
     assert_eq!(closed.state, "closed");
     let menu = c.get("/tv/v/chenzhuang/voice").await;
     let detail = c.get(&href(&menu, "rate")).await;
@@ -371,7 +371,7 @@ async fn near_due_reminds_overdue_escalates_and_unsatisfied_reopens() {
     // 不满意 reopens it for the township with a new time limit.
     let answer = c.get(&href(&detail, "opt-3")).await;
     answer.assert_contains("街道会督促村里重新办理");
-    let reopened = voice::get(&mut *app.state.db.get().unwrap(), r.id).unwrap();
+    let reopened = voice::get(&mut app.state.db.get().unwrap(), r.id).unwrap();
     assert_eq!(
         (reopened.state.as_str(), reopened.reopened),
         ("handling", 1)
@@ -386,7 +386,7 @@ async fn near_due_reminds_overdue_escalates_and_unsatisfied_reopens() {
     ))
     .await
     .assert_status(200);
-    let again = voice::get(&mut *app.state.db.get().unwrap(), r.id).unwrap();
+    let again = voice::get(&mut app.state.db.get().unwrap(), r.id).unwrap();
     assert_eq!(again.satisfaction.as_deref(), Some("unsatisfied"));
     // Every step is audited.
     assert!(app.audit("voice.step").len() >= 3);
@@ -411,7 +411,7 @@ async fn no_household_reads_or_rates_anothers_requests() {
         .await;
     elsewhere.assert_contains("只能在本户登记过的机顶盒上查看");
     assert!(!elsewhere.body.contains(&theirs.reason));
-    let after = voice::get(&mut *app.state.db.get().unwrap(), theirs.id).unwrap();
+    let after = voice::get(&mut app.state.db.get().unwrap(), theirs.id).unwrap();
     assert_eq!(after.satisfaction, theirs.satisfaction);
     assert_eq!(after.state, theirs.state);
     // Their own list shows only their own.
@@ -518,7 +518,7 @@ async fn bad_steps_and_replies_are_refused_beside_the_field() {
     clerk.login_as("clerk").await;
     let page = format!("/admin/voice/{}", r.id);
     let action = format!("/admin/voice/{}/step", r.id);
-    let before = voice::steps(&mut *app.state.db.get().unwrap(), r.id)
+    let before = voice::steps(&mut app.state.db.get().unwrap(), r.id)
         .unwrap()
         .len();
     for (step, text, message) in [
@@ -535,11 +535,11 @@ async fn bad_steps_and_replies_are_refused_beside_the_field() {
         res.assert_contains(message);
         res.assert_not_server_error();
     }
-    let after = voice::get(&mut *app.state.db.get().unwrap(), r.id).unwrap();
+    let after = voice::get(&mut app.state.db.get().unwrap(), r.id).unwrap();
     assert_eq!(after.state, r.state);
     assert_eq!(after.reply, r.reply);
     assert_eq!(
-        voice::steps(&mut *app.state.db.get().unwrap(), r.id)
+        voice::steps(&mut app.state.db.get().unwrap(), r.id)
             .unwrap()
             .len(),
         before

@@ -229,7 +229,7 @@ pub fn file(
         let scope = crate::places::scope(conn, f.village)?;
         audit::record(
             conn,
-            &Actor::system(&who, scope.clone()),
+            &Actor::system(&who, scope),
             Event {
                 action: "voice.file",
                 target_type: "voice_request",

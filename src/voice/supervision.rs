@@ -212,7 +212,7 @@ pub fn report(
             .then(b.1.total.cmp(&a.1.total))
     });
     let mut by_category: Vec<(String, Figures)> = by_category.into_iter().collect();
-    by_category.sort_by(|a, b| b.1.total.cmp(&a.1.total));
+    by_category.sort_by_key(|c| std::cmp::Reverse(c.1.total));
     Ok(Report {
         days,
         all,

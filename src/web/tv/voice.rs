@@ -438,7 +438,7 @@ async fn question_article(
     let id: i64 = raw
         .and_then(|a| a.trim().parse().ok())
         .ok_or_else(|| AppError::not_found("这篇村务公开"))?;
-    let scope = view.scope.clone();
+    let scope = view.scope;
     let now = crate::time::now();
     let (article, rev) = state
         .db
@@ -539,21 +539,24 @@ fn keypad(ctx: &Ctx<'_>, query: &VoiceQuery, message: Option<String>) -> AppResu
     };
     ctx.page("输入户号", base.clone(), |p| {
         p.lines
-            .push("本机顶盒还没有登记。请按数字键输入您家的户号，再按“确定”。".into());
+            .push("本机顶盒未登记，请按数字键输入您家的户号。".into());
         p.message = message.map(|m| (m, "bad"));
         p.keypad = Some(digits.clone());
-        for d in [1, 2, 3, 4, 5, 6, 7, 8, 9, 0] {
+        let key = |d: u32| {
             let mut o = Opt::plain(
                 &format!("key-{d}"),
                 here(&format!("{digits}{d}")),
                 &d.to_string(),
             );
-            o.num = Some(d);
-            p.opts.push(o.class("key"));
-        }
+            o.num = Some(d as usize);
+            o.class("key")
+        };
+        p.opts.extend((1..=9).map(key));
+        // The last row as on a phone: 删除 0 确定.
         let fewer = digits.get(..digits.len().saturating_sub(1)).unwrap_or("");
         p.opts
             .push(Opt::plain("key-del", here(fewer), "删除").class("key"));
+        p.opts.push(key(0));
         if !digits.is_empty() {
             p.opts.push(Opt::plain("key-ok", next, "确定").class("ok"));
         }
