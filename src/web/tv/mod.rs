@@ -257,6 +257,8 @@ struct HomePage {
     duty: Option<roster::HomeDuty>,
     /// 一键求助: two presses from the home.
     help: String,
+    /// Room for highlights is left (SD boxes with a roster have none).
+    room: bool,
 }
 
 /// "New" on the home page means on air for less than this.
@@ -420,7 +422,7 @@ async fn home_page(
         .run(move |conn| {
             let duty = roster::home_duty(conn, village_id, &code, offset)?;
             // The duty box and 一键求助 take the place of highlights.
-            let rows = screen.highlights() - i64::from(duty.is_some()) - 1;
+            let rows = (screen.highlights() - i64::from(duty.is_some()) - 1).max(0);
             Ok((
                 crate::articles::new_counts(conn, &scope, now, since)?,
                 crate::articles::highlights(conn, &scope, now, rows)?,
@@ -497,12 +499,14 @@ async fn home_page(
     frame.subheading = format!("{} {}", frame.subheading, local.format("%H:%M"));
     // The clock on the page is right until the next minute.
     let next_minute = now + chrono::Duration::seconds(60 - i64::from(local.second()));
+    let room = screen.highlights() - i64::from(duty.is_some()) - 1 > 0;
     let res = super::render(&HomePage {
         frame,
         tiles,
         highlights,
         duty,
         help: format!("/tv/v/{code}/voice/help"),
+        room,
     })?;
     Ok(cache::cacheable(res, view.until.min(next_minute)))
 }
