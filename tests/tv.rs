@@ -282,13 +282,13 @@ async fn the_village_home_numbers_the_sections_that_have_something_to_show() {
     let app = TestApp::demo();
     let mut c = app.client().await;
     // Gengjing has a health station and a duty roster; the cameras are
-    // not loaded here, so their tile waits.
+    // not loaded here, so their tile waits. 村民之声 is always last.
     let tiles = home_tiles(&mut c, "gengjing").await;
     assert_eq!(
         tiles,
         numbered(
             "gengjing",
-            &["notices", "news", "party", "affairs", "roster", "health", "videos"]
+            &["notices", "news", "party", "affairs", "roster", "health", "videos", "voice"]
         )
     );
     for (_, href) in &tiles {
@@ -299,7 +299,7 @@ async fn the_village_home_numbers_the_sections_that_have_something_to_show() {
         home_tiles(&mut c, "chenzhuang").await,
         numbered(
             "chenzhuang",
-            &["notices", "news", "party", "affairs", "roster", "videos"]
+            &["notices", "news", "party", "affairs", "roster", "videos", "voice"]
         )
     );
 }
