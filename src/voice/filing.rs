@@ -261,15 +261,21 @@ pub fn filed_today(conn: &mut DbConn, household_id: i64, offset: FixedOffset) ->
         .get_result(conn)?)
 }
 
-/// The newest closed request of the household still waiting for its rating.
-pub fn awaiting_rating(conn: &mut DbConn, household_id: i64) -> AppResult<Option<Request>> {
-    Ok(voice_requests::table
-        .filter(voice_requests::household_id.eq(household_id))
-        .filter(voice_requests::state.eq("closed"))
-        .filter(voice_requests::rated_at.is_null())
-        .filter(voice_requests::closed_at.gt(crate::time::now() - Duration::days(30)))
-        .order(voice_requests::closed_at.desc())
-        .select(Request::as_select())
-        .first(conn)
-        .optional()?)
+/// The newest closed request of the household still waiting for its rating
+/// (closed in the last 30 days), among `list` (the household's requests).
+pub fn awaiting_in(list: &[Request], now: NaiveDateTime) -> Option<&Request> {
+    list.iter()
+        .filter(|r| r.awaits_rating())
+        .filter(|r| r.closed_at.is_some_and(|at| at > now - Duration::days(30)))
+        .max_by_key(|r| r.closed_at)
 }
+
+/// The same, loaded: through the household's index, never a scan of every
+/// closed request of the county.
+pub fn awaiting_rating(conn: &mut DbConn, household_id: i64) -> AppResult<Option<Request>> {
+    let list = super::of_household(conn, household_id, MINE_MAX)?;
+    Ok(awaiting_in(&list, crate::time::now()).cloned())
+}
+
+/// At most this many of a household's requests are listed (newest first).
+pub const MINE_MAX: i64 = 200;

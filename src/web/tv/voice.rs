@@ -267,11 +267,11 @@ async fn menu_page(
         .db
         .run(move |c| {
             let (rate, mine, today) = match household {
-                Some(h) => (
-                    filing::awaiting_rating(c, h)?,
-                    voice::of_household(c, h, 100)?.len(),
-                    filing::filed_today(c, h, offset)?,
-                ),
+                Some(h) => {
+                    let list = voice::of_household(c, h, filing::MINE_MAX)?;
+                    let rate = filing::awaiting_in(&list, crate::time::now()).cloned();
+                    (rate, list.len(), filing::filed_today(c, h, offset)?)
+                }
                 None => (None, 0, 0),
             };
             Ok((rate, mine, today, board::enabled(c, village_id)?))
@@ -949,7 +949,7 @@ async fn mine_page(
     let id = household.id;
     let all = state
         .db
-        .run(move |c| voice::of_household(c, id, 200))
+        .run(move |c| voice::of_household(c, id, filing::MINE_MAX))
         .await?;
     let per = (screen.rows() - 1).max(3);
     let pages = ((all.len() as i64 + per - 1) / per).max(1);
