@@ -243,6 +243,14 @@ async fn help_reaches_the_cadre_on_duty_in_two_presses() {
         .find(|row| row.contains(&format!("<td>{}</td>", r.id)))
         .expect("the help in the queue");
     assert!(row.contains("紧急求助") && row.contains("<td>001"), "{row}");
+    // The front page says so at once; chenzhuang's clerk sees none of it.
+    clerk
+        .get("/admin")
+        .await
+        .assert_contains("紧急求助 2 条待处理");
+    let mut other = app.client().await;
+    other.login_as("clerk2").await;
+    assert!(!other.get("/admin").await.body.contains("紧急求助"));
 }
 
 #[actix_web::test]

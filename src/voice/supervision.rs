@@ -221,3 +221,31 @@ pub fn report(
         overdue,
     })
 }
+
+/// What the back office's front page says of the villages' requests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waiting {
+    /// 一键求助 not yet closed.
+    pub help: i64,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+pub fn waiting(conn: &mut DbConn, village_ids: &[i64], now: NaiveDateTime) -> AppResult<Waiting> {
+    let open = || {
+        voice_requests::table
+            .filter(voice_requests::village_id.eq_any(village_ids))
+            .filter(voice_requests::state.ne("closed"))
+    };
+    Ok(Waiting {
+        help: open()
+            .filter(voice_requests::kind.eq("help"))
+            .count()
+            .get_result(conn)?,
+        open: open().count().get_result(conn)?,
+        overdue: open()
+            .filter(voice_requests::due_at.lt(now))
+            .count()
+            .get_result(conn)?,
+    })
+}

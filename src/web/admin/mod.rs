@@ -200,6 +200,8 @@ struct Dashboard {
     counts: Vec<(&'static str, i64)>,
     desk: articles::Desk,
     notice: Option<&'static str>,
+    /// Villagers' requests waiting, for those who handle them.
+    waiting: Option<crate::voice::supervision::Waiting>,
 }
 
 #[derive(serde::Deserialize)]
@@ -247,6 +249,21 @@ async fn dashboard(
     } else {
         articles::Desk::default()
     };
+    let waiting = if voice::may_handle(&me.actor) {
+        let actor = me.actor.clone();
+        let w = state
+            .db
+            .run(move |c| {
+                let villages =
+                    crate::voice::supervision::villages(c, &actor, Action::HandleRequests)?;
+                let ids: Vec<i64> = villages.keys().copied().collect();
+                crate::voice::supervision::waiting(c, &ids, crate::time::now())
+            })
+            .await?;
+        Some(w)
+    } else {
+        None
+    };
     let notice = match q.saved.as_deref() {
         Some("approve") => Some("已审核通过，内容将按发布时间出现在电视上"),
         Some("reject") => Some("已退回，村里会看到退回原因"),
@@ -258,6 +275,7 @@ async fn dashboard(
         counts,
         desk,
         notice,
+        waiting,
     })
 }
 
