@@ -134,6 +134,8 @@ pub enum Action {
     KeepRoster,
     /// Read the duty and branch-record supervision tables.
     SuperviseRoster,
+    /// A township's webhook: its address, secret, test and re-sends.
+    ManageWebhooks,
 }
 
 /// The signed-in person (or the CLI) acting on the portal.
@@ -194,6 +196,7 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | ViewHealthStats
                 | KeepRoster
                 | SuperviseRoster
+                | ManageWebhooks
         ),
         Role::Clerk => matches!(
             action,

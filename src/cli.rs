@@ -142,6 +142,7 @@ fn serve(state: AppState) -> Result<(), String> {
     if state.config.camera_worker {
         state.start_camera_worker();
     }
+    state.start_webhook_worker();
     actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
             .bind(&bind)

@@ -31,3 +31,4 @@ mod smoke;
 mod tv;
 mod tv_cache;
 mod tv_screen;
+mod webhooks;

@@ -456,6 +456,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    township_webhooks (township_id) {
+        township_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        active -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        event -> Text,
+        body -> Text,
+        attempts -> Integer,
+        state -> Text,
+        next_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -474,6 +500,9 @@ diesel::joinable!(camera_events -> cameras (camera_id));
 diesel::joinable!(cadres -> places (village_id));
 diesel::joinable!(duty_shifts -> cadres (cadre_id));
 diesel::joinable!(duty_signins -> cadres (cadre_id));
+
+diesel::joinable!(township_webhooks -> places (township_id));
+diesel::joinable!(webhook_deliveries -> places (township_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     places,
@@ -511,4 +540,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     party_members,
     branch_meetings,
     meeting_attendance,
+    township_webhooks,
+    webhook_deliveries,
 );

@@ -13,6 +13,7 @@ mod places;
 mod roster;
 mod users;
 mod videos;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
@@ -100,6 +101,9 @@ impl Layout {
         }
         if cameras::may_view(&me.actor) {
             nav.push(("/admin/cameras", "雪亮监控"));
+        }
+        if webhooks::may_open(&me.actor) {
+            nav.push(("/admin/webhooks", "事件推送"));
         }
         if role == Role::Admin {
             nav.push(("/admin/users", "用户管理"));
@@ -285,6 +289,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(branch::routes)
         .configure(media::routes)
         .configure(videos::routes)
+        .configure(webhooks::routes)
         .configure(users::routes)
         .configure(audit::routes);
 }
