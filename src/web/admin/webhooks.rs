@@ -122,9 +122,9 @@ async fn page(
             let rows = webhooks::log(c, township.id, webhooks::LOG_LIMIT)?
                 .into_iter()
                 .map(|d| Row {
-                    created: crate::time::format_local(d.created_at, offset),
+                    created: seconds(d.created_at, offset),
                     next: if d.state == webhooks::PENDING {
-                        crate::time::format_local(d.next_at, offset)
+                        seconds(d.next_at, offset)
                     } else {
                         String::new()
                     },
@@ -159,6 +159,13 @@ async fn page(
         notice: shown.notice,
         rows,
     })
+}
+
+/// Deliveries come seconds apart: the log shows the seconds.
+fn seconds(utc: chrono::NaiveDateTime, offset: chrono::FixedOffset) -> String {
+    crate::time::to_local(utc, offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn notice(saved: Option<&str>) -> Option<&'static str> {
