@@ -138,6 +138,8 @@ pub enum Action {
     HandleRequests,
     /// The township's view of villagers' requests: overdue, by village.
     SuperviseRequests,
+    /// A township's webhook: its address, secret, test and re-sends.
+    ManageWebhooks,
 }
 
 /// The signed-in person (or the CLI) acting on the portal.
@@ -200,6 +202,7 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | SuperviseRoster
                 | HandleRequests
                 | SuperviseRequests
+                | ManageWebhooks
         ),
         Role::Clerk => matches!(
             action,

@@ -93,6 +93,9 @@ pub fn action_label(action: &str) -> &str {
         "resident.create" => "新建居民档案",
         "resident.update" => "修改居民档案",
         "health.import" => "导入健康数据",
+        "webhook.update" => "修改事件推送",
+        "webhook.test" => "发送测试推送",
+        "webhook.resend" => "重新发送推送",
         other => other,
     }
 }

@@ -143,6 +143,7 @@ fn serve(state: AppState) -> Result<(), String> {
         state.start_camera_worker();
     }
     state.start_voice_sweep();
+    state.start_webhook_worker();
     actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
             .bind(&bind)

@@ -136,6 +136,11 @@ settings! {
     camera_worker: bool = true, "PORTAL_CAMERA_WORKER";
     /// Largest lecture video a clerk may upload, in bytes.
     max_video_bytes: usize = 500 * 1024 * 1024, "PORTAL_MAX_VIDEO_BYTES";
+    /// Seconds before a failed webhook delivery is tried again; doubles
+    /// after each failure, at most an hour.
+    webhook_retry_seconds: u64 = 30, "PORTAL_WEBHOOK_RETRY_SECONDS";
+    /// Tries of a webhook delivery before it is marked failed.
+    webhook_max_attempts: u32 = 8, "PORTAL_WEBHOOK_MAX_ATTEMPTS";
     @health {
         health_bp_high_systolic => "bp_high_systolic",
         health_bp_high_diastolic => "bp_high_diastolic",
@@ -243,6 +248,12 @@ impl Config {
         crate::voice::Catalog::load(self.voice_catalog.as_deref())?;
         if !(1..=50).contains(&self.voice_daily_limit) {
             return Err("voice daily limit must be between 1 and 50 requests".into());
+        }
+        if !(1..=3600).contains(&self.webhook_retry_seconds) {
+            return Err("webhook retry time must be between 1 and 3600 seconds".into());
+        }
+        if !(1..=50).contains(&self.webhook_max_attempts) {
+            return Err("webhook max attempts must be between 1 and 50".into());
         }
         if let Some(p) = &self.demo_password {
             crate::users::check_password_rules(p)

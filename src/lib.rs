@@ -27,6 +27,7 @@ pub mod users;
 pub mod validate;
 pub mod voice;
 pub mod web;
+pub mod webhooks;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -166,6 +167,11 @@ impl AppState {
             self.cameras.grabber.clone(),
             self.cameras.holder.clone(),
         );
+    }
+
+    /// Starts this instance's webhook delivery worker (`serve` does).
+    pub fn start_webhook_worker(&self) {
+        webhooks::start(self.db.clone(), webhooks::Policy::from_config(&self.config));
     }
 }
 

@@ -32,3 +32,4 @@ mod tv;
 mod tv_cache;
 mod tv_screen;
 mod voice;
+mod webhooks;

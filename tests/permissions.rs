@@ -139,6 +139,7 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
                 "/admin/branch/due",
                 "/admin/roster/holidays",
                 "/admin/cameras",
+                "/admin/webhooks",
                 "/admin/users",
                 "/admin/audit",
             ],
@@ -159,6 +160,7 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
                 "/admin/branch",
                 "/admin/branch/due",
                 "/admin/cameras",
+                "/admin/webhooks",
             ],
         ),
         (
@@ -184,6 +186,7 @@ async fn the_navigation_shows_each_role_only_what_it_may_open() {
                 "/admin/health/stats",
                 "/admin/roster/supervision",
                 "/admin/branch/due",
+                "/admin/webhooks",
                 "/admin/audit",
             ],
         ),

@@ -503,6 +503,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    township_webhooks (township_id) {
+        township_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        active -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        event -> Text,
+        body -> Text,
+        attempts -> Integer,
+        state -> Text,
+        next_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(households -> places (village_id));
 diesel::joinable!(health_stations -> places (village_id));
 diesel::joinable!(residents -> households (household_id));
@@ -524,6 +550,9 @@ diesel::joinable!(duty_signins -> cadres (cadre_id));
 diesel::joinable!(voice_requests -> places (village_id));
 diesel::joinable!(voice_requests -> households (household_id));
 diesel::joinable!(voice_steps -> voice_requests (request_id));
+
+diesel::joinable!(township_webhooks -> places (township_id));
+diesel::joinable!(webhook_deliveries -> places (township_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     places,
@@ -564,4 +593,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     voice_requests,
     voice_steps,
     voice_boards,
+    township_webhooks,
+    webhook_deliveries,
 );

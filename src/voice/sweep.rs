@@ -112,10 +112,12 @@ pub fn payload(village: &Place, r: &Request, h: &Household, event: &str) -> serd
         },
         "village": { "id": village.id, "code": village.code, "name": village.name },
         "household": { "number": h.number, "verified": r.verified },
+        "admin_path": format!("/admin/voice/{}", r.id),
     })
 }
 
-/// Queues the event for the township's webhook (delivered in the background).
+/// Queues the event for the township's webhook, in the caller's transaction
+/// (the worker delivers it; no network here).
 pub fn tell_township(
     conn: &mut DbConn,
     village: &Place,
@@ -128,6 +130,6 @@ pub fn tell_township(
     };
     let body = payload(village, r, h, event);
     log::info!("voice: {event} for request {} of {}", r.id, village.code);
-    let _ = (conn, township_id, body);
+    crate::webhooks::enqueue(conn, township_id, event, &body)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ mod roster;
 mod users;
 mod videos;
 mod voice;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
@@ -107,6 +108,9 @@ impl Layout {
         }
         if cameras::may_view(&me.actor) {
             nav.push(("/admin/cameras", "雪亮监控"));
+        }
+        if webhooks::may_open(&me.actor) {
+            nav.push(("/admin/webhooks", "事件推送"));
         }
         if role == Role::Admin {
             nav.push(("/admin/users", "用户管理"));
@@ -311,6 +315,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(voice::routes)
         .configure(media::routes)
         .configure(videos::routes)
+        .configure(webhooks::routes)
         .configure(users::routes)
         .configure(audit::routes);
 }
