@@ -775,7 +775,7 @@ fn demo_with_a_password_is_idempotent() {
     let out = env.demo();
     let (places_added, users_added, households_added) = demo_counts(&out.stdout);
     assert!(places_added >= 4, "{}", out.stdout);
-    assert_eq!(users_added, 5, "{}", out.stdout);
+    assert_eq!(users_added, 6, "{}", out.stdout);
     assert!(households_added >= 1, "{}", out.stdout);
     assert!(
         !out.all().contains(DEMO_PASSWORD),
@@ -791,7 +791,7 @@ fn demo_with_a_password_is_idempotent() {
     let db = env.db();
     let mut conn = db.get().expect("connection");
     assert_demo_data(&mut conn, DEMO_PASSWORD);
-    assert_eq!(count_users(&mut conn), 5);
+    assert_eq!(count_users(&mut conn), 6);
     drop(conn);
 
     // The users are really there: adding one again is refused.
@@ -1045,7 +1045,7 @@ fn serve_demo_answers_and_keeps_secrets_out_of_the_log() {
     let cookies: Vec<String> = browser.0.values().cloned().collect();
 
     let (stdout, stderr) = server.stop();
-    assert_eq!(demo_counts(&stdout).1, 5, "{stdout}");
+    assert_eq!(demo_counts(&stdout).1, 6, "{stdout}");
     assert!(stderr.contains("listening"), "{stderr}");
     let secret = {
         let mut conn = env.db().get().expect("connection");
@@ -1085,7 +1085,7 @@ fn a_restart_keeps_the_session_secret_and_the_sessions() {
     assert_eq!(browser.login(port, "admin", DEMO_PASSWORD).status, 303);
     assert_eq!(browser.request(port, "GET", "/admin", None).status, 200);
     let (stdout, _) = first.stop();
-    assert_eq!(demo_counts(&stdout).1, 5);
+    assert_eq!(demo_counts(&stdout).1, 6);
     let secret = {
         let mut conn = env.db().get().expect("connection");
         session_secret(&mut conn).expect("a generated session secret")
@@ -1182,7 +1182,7 @@ fn migrate_and_demo_on_postgres_are_idempotent() {
         ("PORTAL_DEMO_PASSWORD", DEMO_PASSWORD),
     ];
     let out = env.run_with(&["demo"], &with_password, None).success();
-    assert_eq!(demo_counts(&out.stdout).1, 5, "{}", out.stdout);
+    assert_eq!(demo_counts(&out.stdout).1, 6, "{}", out.stdout);
     let again = env.run_with(&["demo"], &with_password, None).success();
     assert_eq!(demo_counts(&again.stdout), (0, 0, 0));
 
@@ -1209,7 +1209,7 @@ fn migrate_and_demo_on_postgres_are_idempotent() {
     let db = Database::open(&url, 1).expect("open the PostgreSQL database");
     let mut conn = db.get().expect("connection");
     assert_demo_data(&mut conn, DEMO_PASSWORD);
-    assert_eq!(count_users(&mut conn), 6);
+    assert_eq!(count_users(&mut conn), 7);
     assert_eq!(user(&mut conn, "wang").role, "clerk");
     assert!(matches!(&*conn, DbConn::Pg(_)));
     drop(conn);

@@ -124,8 +124,14 @@ fn last_insert_id_names_the_new_row() {
 #[actix_web::test]
 async fn a_broken_database_gives_a_styled_500_without_details() {
     let app = TestApp::demo();
-    // Readings and residents first: they refer to households.
-    for table in ["observations", "residents", "households"] {
+    // Readings, residents and requests first: they refer to households.
+    for table in [
+        "observations",
+        "residents",
+        "voice_steps",
+        "voice_requests",
+        "households",
+    ] {
         diesel::sql_query(format!("DROP TABLE {table}"))
             .execute(&mut *app.conn())
             .expect("drop");
