@@ -93,17 +93,20 @@ sleep $((INTERVAL + 5))
 own() { awk '{print $14+$15}' "/proc/$APP/stat"; }
 children() { awk '{print $16+$17}' "/proc/$APP/stat"; }
 HZ=$(getconf CLK_TCK)
-O0=$(own); C0=$(children)
+grabs() { grep -c 'grabbed, masked, resized and stored in' "$TMP/serve.log" || true; }
+O0=$(own); C0=$(children); G0=$(grabs)
 sleep "$MEASURE"
-O1=$(own); C1=$(children)
+O1=$(own); C1=$(children); G1=$(grabs)
 share() { awk -v d="$1" -v hz="$HZ" -v s="$MEASURE" 'BEGIN { printf "%.1f", d / hz / s * 100 }'; }
 CPU=$(share $((O1 - O0 + C1 - C0)))
 echo "cpu_portal_percent=$(share $((O1 - O0))) cpu_ffmpeg_percent=$(share $((C1 - C0)))"
-GRABS=$(grep -c 'grabbed, masked, resized and stored in' "$TMP/serve.log" || true)
+GRABS=$((G1 - G0))
 MS=$( (grep -o 'stored in [0-9]* ms' "$TMP/serve.log" || true) | (grep -o '[0-9]*' || true) | sort -n)
 median() { awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else print "n/a" }'; }
 p90() { awk '{a[NR]=$1} END { i = int(NR * 0.9 + 0.5); if (i < 1) i = 1; if (NR) print a[i]; else print "n/a" }'; }
-echo "grabs=$GRABS grab_ms_p50=$(echo "$MS" | median) grab_ms_p90=$(echo "$MS" | p90)"
+# Expected in the window: every camera once an interval.
+echo "grabs_in_window=$GRABS expected=$((CAMS * MEASURE / INTERVAL)) grab_ms_p50=$(echo "$MS" | median) grab_ms_p90=$(echo "$MS" | p90)"
+echo "cpu_ms_per_picture=$(awk -v d=$((O1 - O0 + C1 - C0)) -v hz="$HZ" -v g="$GRABS" 'BEGIN { if (g) printf "%.0f", d / hz / g * 1000; else print "n/a" }')"
 echo "cpu_percent_of_one_core=$CPU (portal and its ffmpeg children, ${MEASURE}s, target < 10)"
 
 # Live: from the first request to a playlist with a segment.

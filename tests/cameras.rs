@@ -1319,6 +1319,20 @@ async fn one_ffmpeg_grabs_several_cameras_and_a_failing_one_keeps_its_reason() {
     let a = add_camera(&app, "村口", rtsp(good.clone()), "");
     let b = add_camera(&app, "广场", rtsp(good), "");
     let c = add_camera(&app, "河道", rtsp(server.url(USER, "wrong")), "");
+    let now = village_portal::time::now();
+    for id in [a, b, c] {
+        let hold = now + chrono::Duration::seconds(60);
+        let claimed = worker::claim(
+            &mut app.conn(),
+            id,
+            worker::GRAB,
+            "test-instance",
+            hold,
+            false,
+            now,
+        );
+        assert!(claimed.expect("claim"), "camera {id} is due");
+    }
     worker::grab_group(
         &app.state.db,
         &app.state.cameras.grabber,
@@ -1334,6 +1348,25 @@ async fn one_ffmpeg_grabs_several_cameras_and_a_failing_one_keeps_its_reason() {
     let failing = camera(&app, c);
     assert_eq!(failing.failures, 1, "asked alone, it failed once");
     assert!(failing.snapshot_at.is_none());
+    // The group is due again together, an interval after it started, so it
+    // shares one ffmpeg next time too.
+    let next = |id: i64| -> chrono::NaiveDateTime {
+        use diesel::prelude::*;
+        use village_portal::db::schema::camera_leases as l;
+        l::table
+            .filter(l::camera_id.eq(id))
+            .filter(l::kind.eq(worker::GRAB))
+            .select(l::expires_at)
+            .first(&mut app.state.db.get().expect("conn"))
+            .expect("lease")
+    };
+    assert_eq!(next(a), next(b), "one next grab for the group");
+    let interval = app.state.cameras.grabber.interval.as_secs() as i64;
+    let ahead = (next(a) - village_portal::time::now()).num_seconds();
+    assert!(
+        (interval / 2..=interval).contains(&ahead),
+        "next grab in {ahead} s (interval {interval} s)"
+    );
     for _ in 0..2 {
         worker::grab_group(
             &app.state.db,

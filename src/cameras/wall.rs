@@ -62,9 +62,7 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
             .and_then(|bytes| image::load_from_memory(bytes).ok())
             .map(|p| p.to_rgb8());
         if let Some(mut pic) = decoded {
-            if pic.dimensions() != (cw, ch) {
-                pic = imageops::resize(&pic, cw, ch, imageops::FilterType::Triangle);
-            }
+            pic = picture::fill(&pic, (cw, ch))?;
             if cell.offline {
                 // Offline: the last picture, faded, so nobody takes it for now.
                 for p in pic.pixels_mut() {
@@ -107,12 +105,7 @@ pub fn compose(cells: &[Cell<'_>], size: (u32, u32)) -> Result<Vec<u8>, Failure>
             cw - 20,
         );
     }
-    let out = if size == SIZE {
-        wall
-    } else {
-        imageops::resize(&wall, size.0, size.1, imageops::FilterType::Triangle)
-    };
-    picture::jpeg(&out)
+    picture::jpeg(&picture::fill(&wall, size)?)
 }
 
 /// Draws `text` from (x, y) at `px` pixels, clipped to `max_width`. Without

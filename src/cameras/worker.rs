@@ -27,6 +27,15 @@ pub const LIVE: &str = "live";
 const PARALLEL: usize = 4;
 const TICK: Duration = Duration::from_secs(1);
 
+/// How early a camera may be grabbed so that it shares an ffmpeg with
+/// others due about the same time (a tenth of the interval, at most this):
+/// starting ffmpeg costs more CPU than the pictures it takes.
+const EARLY: Duration = Duration::from_secs(3);
+
+fn early(interval: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(EARLY.min(interval / 10)).unwrap_or_default()
+}
+
 /// Takes a camera's lease of `kind` when it has run out, or when `holder`
 /// has it already (`renew`). True when `holder` has it until `until`.
 pub fn claim(
@@ -111,14 +120,14 @@ pub fn due_now(conn: &mut DbConn, camera_id: i64, now: NaiveDateTime) -> QueryRe
     Ok(())
 }
 
-/// Cameras whose grab is due.
-fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+/// Cameras whose grab is due by `by`, the soonest first, with when.
+fn due(conn: &mut DbConn, by: NaiveDateTime, limit: i64) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
     camera_leases::table
         .filter(camera_leases::kind.eq(GRAB))
-        .filter(camera_leases::expires_at.lt(now))
+        .filter(camera_leases::expires_at.lt(by))
         .order(camera_leases::expires_at)
         .limit(limit)
-        .select(camera_leases::camera_id)
+        .select((camera_leases::camera_id, camera_leases::expires_at))
         .load(conn)
 }
 
@@ -211,7 +220,15 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
     }
     let mut conn = db.get()?;
     let now = crate::time::now();
-    let due = due(&mut conn, now, (free * grab::BATCH) as i64)?;
+    // Nothing starts before its time, but what starts takes along the
+    // cameras due within the next few seconds: groups merge round by round
+    // until they are full.
+    let soon = now + early(grabber.interval);
+    let due = due(&mut conn, soon, (free * grab::BATCH) as i64)?;
+    if due.first().is_none_or(|(_, at)| *at >= now) {
+        return Ok(());
+    }
+    let due = due.into_iter().map(|(id, _)| id).collect();
     for group in groups(&mut conn, grabber, due)?.into_iter().take(free) {
         // Held for the group's longest time, so nobody else starts it meanwhile.
         let hold = now
@@ -219,7 +236,7 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
                 .unwrap_or_default();
         let mut claimed = Vec::new();
         for camera_id in group {
-            if claim(&mut conn, camera_id, GRAB, holder, hold, false, now)? {
+            if claim(&mut conn, camera_id, GRAB, holder, hold, false, soon)? {
                 claimed.push(camera_id);
             }
         }
@@ -277,6 +294,10 @@ fn groups(conn: &mut DbConn, grabber: &Grabber, due: Vec<i64>) -> AppResult<Vec<
 /// ffmpeg gave no frame is asked alone.
 pub fn grab_group(db: &Database, grabber: &Grabber, holder: &str, ids: &[i64]) -> AppResult<()> {
     let started = std::time::Instant::now();
+    // The group's next grab is counted from its start, the same for all, so
+    // it stays one group round after round.
+    let next =
+        crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
     // A connection only around the database work, never while a camera
     // is being waited for: a slow camera must not starve the pool.
     let mut jobs = Vec::new();
@@ -311,20 +332,22 @@ pub fn grab_group(db: &Database, grabber: &Grabber, holder: &str, ids: &[i64]) -
             Some(Some(bytes)) => picture::process(bytes, &job.0),
             _ => grabber.grab(job),
         };
-        if let Err(e) = finish(db, grabber, holder, *camera_id, started, outcome) {
+        if let Err(e) = finish(db, grabber, holder, *camera_id, started, next, outcome) {
             first_error.get_or_insert(e);
         }
     }
     first_error.map_or(Ok(()), Err)
 }
 
-/// Records a camera's outcome and leaves its lease until its next grab.
+/// Records a camera's outcome and leaves its lease until its next grab
+/// (`next`, or half an interval from now when the grab ran that long).
 fn finish(
     db: &Database,
     grabber: &Grabber,
     holder: &str,
     camera_id: i64,
     started: std::time::Instant,
+    next: NaiveDateTime,
     outcome: Result<picture::Pictures, Failure>,
 ) -> AppResult<()> {
     let mut conn = db.get()?;
@@ -340,8 +363,8 @@ fn finish(
             started.elapsed().as_millis()
         );
     }
-    let next =
-        crate::time::now() + chrono::Duration::from_std(grabber.interval).unwrap_or_default();
-    release(&mut conn, camera_id, GRAB, holder, next)?;
+    let soonest =
+        crate::time::now() + chrono::Duration::from_std(grabber.interval / 2).unwrap_or_default();
+    release(&mut conn, camera_id, GRAB, holder, next.max(soonest))?;
     result.map(|_| ())
 }

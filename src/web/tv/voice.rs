@@ -76,7 +76,7 @@ struct VoicePage {
     keypad: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct VoiceQuery {
     kind: Option<String>,
     c: Option<String>,
@@ -591,7 +591,7 @@ async fn household_or_pad(
         Who::NoSuch(n) => {
             let q = VoiceQuery {
                 h: None,
-                ..query.clone_shallow()
+                ..query.without_key()
             };
             Ok(Err(keypad(
                 ctx,
@@ -603,17 +603,13 @@ async fn household_or_pad(
 }
 
 impl VoiceQuery {
-    fn clone_shallow(&self) -> VoiceQuery {
+    /// The choice so far, for the keypad's links: a confirm key or a page
+    /// number belongs to the page it was made for.
+    fn without_key(&self) -> VoiceQuery {
         VoiceQuery {
-            kind: self.kind.clone(),
-            c: self.c.clone(),
-            r: self.r.clone(),
-            call: self.call.clone(),
-            a: self.a.clone(),
-            h: self.h.clone(),
             key: None,
             page: None,
-            to: self.to.clone(),
+            ..self.clone()
         }
     }
 }
@@ -843,7 +839,7 @@ async fn help_page(
     };
     let q = VoiceQuery {
         to: Some("help".into()),
-        ..query.clone_shallow()
+        ..query.without_key()
     };
     let (household, verified) = match household_or_pad(&ctx, &req, &q).await? {
         Ok(h) => h,
@@ -891,7 +887,7 @@ async fn help_send_page(
     };
     let q = VoiceQuery {
         to: Some("help".into()),
-        ..query.clone_shallow()
+        ..query.without_key()
     };
     let (household, verified) = match household_or_pad(&ctx, &req, &q).await? {
         Ok(h) => h,
