@@ -632,7 +632,7 @@ async fn a_cadre_signed_out_who_scans_the_qr_lands_back_on_the_sign_in_with_the_
     assert!(to.starts_with("/admin/login?next="), "{to}");
     let form = c.get(&to).await;
     form.assert_status(200)
-        .assert_contains("name=\"next\" value=\"/admin/duty/signin?v=gengjing&amp;code=123456\"");
+        .assert_contains("name=\"next\" value=\"/admin/duty/signin?v=gengjing&#38;code=123456\"");
     let signed = c
         .submit(
             &to,

@@ -436,13 +436,12 @@ fn photo_of(
     }
 }
 
+/// One member at a meeting: name, present, the absentee's reason.
+pub type Attendance = (String, bool, String);
+
 /// A meeting with who was there, for those who keep or confirm the
 /// village's records: `(member name, present, reason)` by name.
-pub fn get_for(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<(Meeting, Vec<(String, bool, String)>)> {
+pub fn get_for(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<(Meeting, Vec<Attendance>)> {
     let meeting = load(conn, id)?;
     let scope = places::scope_of(conn, meeting.village_id)?;
     if !actor.may(Action::KeepRoster, &scope) && !actor.may(Action::ReviewContent, &scope) {

@@ -30,7 +30,7 @@ struct MeetingPage {
     meeting: Meeting,
     village: String,
     /// (name, present, reason) by name.
-    attendance: Vec<(String, bool, String)>,
+    attendance: Vec<meetings::Attendance>,
     photo: Option<String>,
     /// The viewer may confirm it (an official of its township, unconfirmed).
     can_confirm: bool,
