@@ -73,7 +73,8 @@ pub async fn life_list(
                 "{} 到会{}人{}",
                 m.held_on.get(5..).unwrap_or(&m.held_on),
                 m.present,
-                if m.photo_id.is_some() {
+                // SD rows have no room for it.
+                if m.photo_id.is_some() && !screen.is_sd() {
                     " 有照片"
                 } else {
                     ""
