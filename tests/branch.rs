@@ -282,9 +282,13 @@ async fn the_tv_shows_a_meeting_only_after_the_township_confirms_it_and_never_na
     let detail = format!("/tv/v/gengjing/life/{}", meeting.id);
     let picture = format!("/media/{}/tile", photo.id);
     let mut tv = app.client().await;
-    // Before confirmation (and kept in the page cache): neither listed nor open.
+    // Before confirmation (and kept in the page cache): neither listed nor
+    // open. The 全部 tab, kept first, is a page of its own.
+    tv.get("/tv/v/gengjing/party").await.assert_status(200);
     let before = tv.get(list).await;
-    before.assert_status(200).assert_contains("组织生活");
+    before
+        .assert_status(200)
+        .assert_contains("class=\"tab on\" href=\"/tv/v/gengjing/party?cat=life\"");
     assert!(!before.body.contains("学习新修订的村规民约"));
     assert_eq!(tv.get(&detail).await.status, 404);
     assert_eq!(

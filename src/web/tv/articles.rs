@@ -53,6 +53,11 @@ pub(super) struct ListPage {
     pub(super) next: Option<String>,
 }
 
+/// Whether `cat` names a tab of 党建园地 (an article category or 组织生活).
+pub fn is_party_tab(cat: &str) -> bool {
+    articles::category_label(cat).is_some() || cat == super::branch::LIFE
+}
+
 /// The tabs of 党建园地 at `base` (its address): 全部, the article
 /// categories, and 组织生活 (the branch's confirmed meetings); `active` is
 /// the `cat` shown.
