@@ -18,9 +18,10 @@ pub enum AppError {
     /// API caller without a valid token.
     #[error("{0}")]
     Unauthorized(String),
-    /// Signed-in admin pages only: send the browser to the sign-in form.
+    /// Signed-in admin pages only: send the browser to the sign-in form,
+    /// which leads back to the page asked for (a GET's path and query).
     #[error("请先登录")]
-    LoginRequired,
+    LoginRequired(Option<String>),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -155,7 +156,7 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::LoginRequired => StatusCode::SEE_OTHER,
+            AppError::LoginRequired(_) => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) | AppError::UnknownVillage => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -174,9 +175,16 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        if let AppError::LoginRequired = self {
+        if let AppError::LoginRequired(next) = self {
+            let to = match next {
+                Some(n) => format!(
+                    "/admin/login?{}",
+                    serde_urlencoded::to_string([("next", n)]).unwrap_or_default()
+                ),
+                None => "/admin/login".into(),
+            };
             return HttpResponse::SeeOther()
-                .insert_header(("Location", "/admin/login"))
+                .insert_header(("Location", to))
                 .finish();
         }
         let mut builder = HttpResponse::build(self.status_code());

@@ -145,17 +145,28 @@ impl AppState {
 }
 
 impl AppState {
-    /// Starts the loop that reminds and escalates villagers' requests by the
-    /// clock (`serve` does; every instance may: each step is taken once).
+    /// Starts the minute loop (`serve` does; every instance may: each step
+    /// is taken once): it reminds and escalates villagers' requests by the
+    /// clock, and each hour forgets duty sign-in code uses older than a day.
     pub fn start_voice_sweep(&self) {
         let (db, catalog) = (self.db.clone(), self.voice.clone());
-        std::thread::spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_secs(60));
-            let swept = db
-                .get()
-                .and_then(|mut c| voice::sweep::run(&mut c, &catalog, time::now()));
-            if let Err(e) = swept {
-                log::warn!("voice sweep: {e}");
+        std::thread::spawn(move || {
+            for minute in 1u64.. {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                let swept = db
+                    .get()
+                    .and_then(|mut c| voice::sweep::run(&mut c, &catalog, time::now()));
+                if let Err(e) = swept {
+                    log::warn!("voice sweep: {e}");
+                }
+                if minute % 60 == 1 {
+                    let pruned = db
+                        .get()
+                        .and_then(|mut c| roster::signin::prune(&mut c, time::now()));
+                    if let Err(e) = pruned {
+                        log::warn!("sign-in code prune: {e}");
+                    }
+                }
             }
         });
     }

@@ -728,6 +728,18 @@ pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Media> {
         .ok_or_else(|| AppError::not_found("这张图片"))
 }
 
+/// Whether `id` is an image of `place_id`'s own library (what a record of
+/// that place may show).
+pub fn of_place(conn: &mut DbConn, id: i64, place_id: i64) -> AppResult<bool> {
+    Ok(media::table
+        .filter(media::id.eq(id))
+        .filter(media::place_id.eq(place_id))
+        .select(media::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
 /// A page of a place's library, newest first, and the total count. A page
 /// past the end gives the last page.
 pub fn list_for_place(

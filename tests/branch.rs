@@ -94,12 +94,21 @@ async fn a_meeting_without_quorum_or_with_bad_input_is_refused_and_nothing_is_st
     c.submit(&page, &action, &refs)
         .await
         .assert_field_error("会议记录最多");
-    // A 10 MB body is refused before it is read.
+    // A 10 MB body is over the request limit: not read, a message beside
+    // the minutes field (not a 413 page).
     let mut f = send(base("lecture", day(today)));
     f.retain(|(k, _)| *k != "minutes");
     f.push(("minutes", "x".repeat(10 * 1024 * 1024)));
     let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(c.submit(&page, &action, &refs).await.status, 413);
+    let res = c.submit(&page, &action, &refs).await;
+    res.assert_field_error("会议记录太长");
+    // Beside the minutes field, in the form the rich editor edits.
+    let at = res.body.find("会议记录太长").expect("message");
+    let editor = res.body.find("id=\"minutes\"").expect("minutes field");
+    assert!(
+        editor > at && editor - at < 600,
+        "the message sits by the field"
+    );
     assert_eq!(counts(&app), before, "nothing stored");
     // With quorum it is kept, attendance and all.
     let mut f = send(base("congress", day(today)));
@@ -153,6 +162,7 @@ async fn due_states_turn_at_the_quarters_last_local_midnight() {
             recorder: "宋".into(),
             topics: "季度会".into(),
             minutes: String::new(),
+            photo_id: String::new(),
             present: vec![m.id.to_string()],
             reasons: Default::default(),
         },
@@ -202,6 +212,7 @@ async fn the_township_sees_what_is_due_and_the_tv_no_member() {
     for path in [
         "/tv/v/gengjing",
         "/tv/v/gengjing/party",
+        "/tv/v/gengjing/party?cat=life",
         "/tv/v/gengjing/roster",
         "/tv/v/gengjing/office",
     ] {
@@ -213,4 +224,313 @@ async fn the_township_sees_what_is_due_and_the_tv_no_member() {
             "{path} shows an absentee's reason"
         );
     }
+}
+
+/// A small JPEG for a meeting's photo.
+fn photo_bytes() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
+#[actix_web::test]
+async fn the_tv_shows_a_meeting_only_after_the_township_confirms_it_and_never_names() {
+    let app = TestApp::demo();
+    let gengjing = app.place_id("gengjing");
+    let actor = app.system_actor();
+    let members = branch::of_village(&mut app.conn(), gengjing).expect("members");
+    let absent = &members[0];
+    let photo = village_portal::media::ingest(
+        &mut app.conn(),
+        &actor,
+        gengjing,
+        "党课.jpg",
+        &photo_bytes(),
+    )
+    .expect("photo");
+    let offset = FixedOffset::east_opt(8 * 3600).expect("offset");
+    let now = village_portal::time::now();
+    let today = village_portal::time::to_local(now, offset).date_naive();
+    let mut reasons = std::collections::HashMap::new();
+    reasons.insert(absent.id.to_string(), "赴县城探亲".to_string());
+    let meeting = meetings::record(
+        &mut app.conn(),
+        &actor,
+        gengjing,
+        &MeetingForm {
+            kind: "lecture".into(),
+            held_on: today.format("%Y-%m-%d").to_string(),
+            place: "村党群服务中心".into(),
+            host: "耿志强".into(),
+            recorder: "王建军".into(),
+            topics: "学习新修订的村规民约".into(),
+            minutes: "<p>会议记录之机密细节</p>".into(),
+            photo_id: photo.id.to_string(),
+            present: members.iter().skip(1).map(|m| m.id.to_string()).collect(),
+            reasons,
+        },
+        now,
+        offset,
+    )
+    .expect("recorded");
+    let list = "/tv/v/gengjing/party?cat=life";
+    let detail = format!("/tv/v/gengjing/life/{}", meeting.id);
+    let picture = format!("/media/{}/tile", photo.id);
+    let mut tv = app.client().await;
+    // Before confirmation (and kept in the page cache): neither listed nor
+    // open. The 全部 tab, kept first, is a page of its own.
+    tv.get("/tv/v/gengjing/party").await.assert_status(200);
+    let before = tv.get(list).await;
+    before
+        .assert_status(200)
+        .assert_contains("class=\"tab on\" href=\"/tv/v/gengjing/party?cat=life\"");
+    assert!(!before.body.contains("学习新修订的村规民约"));
+    assert_eq!(tv.get(&detail).await.status, 404);
+    assert_eq!(
+        tv.get(&picture).await.status,
+        404,
+        "the photo is not public yet"
+    );
+
+    // The clerk cannot confirm; the official finds it on the review desk.
+    let confirm = format!("/admin/branch/meetings/{}/confirm", meeting.id);
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    assert_eq!(clerk.post_signed(&confirm, &[]).await.status, 403);
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    let desk = official.get("/admin/review").await;
+    desk.assert_status(200)
+        .assert_contains("待确认的组织生活记录")
+        .assert_contains(&format!("/admin/branch/meetings/{}", meeting.id));
+    let record = format!("/admin/branch/meetings/{}", meeting.id);
+    official
+        .get(&record)
+        .await
+        .assert_status(200)
+        .assert_contains("确认这条记录")
+        .assert_contains("会议记录之机密细节")
+        .assert_contains("赴县城探亲");
+    assert_eq!(official.submit(&record, &confirm, &[]).await.status, 303);
+    assert_eq!(
+        official.post_signed(&confirm, &[]).await.status,
+        409,
+        "confirmed once"
+    );
+    let audited = app.audit("meeting.confirm");
+    assert!(audited.iter().any(|e| e.target_id == Some(meeting.id)));
+    assert!(!official
+        .get("/admin/review")
+        .await
+        .body
+        .contains(&format!("/admin/branch/meetings/{}\"", meeting.id)));
+
+    // Now the TV lists it (the cached page was dropped) and opens it with
+    // its photo, and shows no minutes, no absentee and no member's name.
+    let after = tv.get(list).await;
+    after
+        .assert_status(200)
+        .assert_contains("学习新修订的村规民约")
+        .assert_contains(&detail);
+    let page = tv.get(&detail).await;
+    page.assert_status(200)
+        .assert_contains("党课")
+        .assert_contains("学习新修订的村规民约")
+        .assert_contains(&format!("实到 {} 人", members.len() - 1))
+        .assert_contains(&picture);
+    assert_eq!(
+        tv.get(&picture).await.status,
+        200,
+        "the photo is public now"
+    );
+    for res in [&after, &page] {
+        for secret in [
+            "会议记录之机密细节",
+            "赴县城探亲",
+            "外出务工",
+            "村党群服务中心",
+        ] {
+            assert!(!res.body.contains(secret), "the TV shows {secret}");
+        }
+        for m in &members {
+            assert!(!res.body.contains(&m.name), "the TV names {}", m.name);
+        }
+    }
+    crate::tv::assert_tv_rules(&mut tv, &after, list, "/tv/v/gengjing").await;
+    crate::tv::assert_tv_rules(&mut tv, &page, &detail, "/tv/v/gengjing").await;
+    // Another village's address does not open it.
+    assert_eq!(
+        tv.get(&format!("/tv/v/chenzhuang/life/{}", meeting.id))
+            .await
+            .status,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
+    let app = TestApp::demo();
+    let gengjing = app.place_id("gengjing");
+    let members = branch::of_village(&mut app.conn(), gengjing).expect("members");
+    let member = &members[1];
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    let mut other = app.client().await;
+    other.login_as("clerk2").await;
+    let page = format!("/admin/branch/members/{}", member.id);
+    assert_eq!(
+        other.get(&page).await.status,
+        403,
+        "another village's clerk"
+    );
+    clerk
+        .get(&page)
+        .await
+        .assert_status(200)
+        .assert_contains(&member.name);
+    // Bad input: beside the field, nothing changed.
+    clerk
+        .submit(&page, &page, &[("name", " "), ("status", "formal")])
+        .await
+        .assert_field_error("请填写姓名");
+    clerk
+        .submit(
+            &page,
+            &page,
+            &[
+                ("name", "改名党员"),
+                ("status", "probationary"),
+                ("voting", "on"),
+            ],
+        )
+        .await
+        .assert_field_error("预备党员没有表决权");
+    let unchanged = branch::get(&mut app.conn(), member.id).expect("member");
+    assert_eq!(unchanged.name, member.name);
+    assert_eq!(unchanged.status, member.status);
+    assert_eq!(
+        clerk
+            .submit(
+                &page,
+                &page,
+                &[("name", "改名党员"), ("status", "probationary")]
+            )
+            .await
+            .status,
+        303
+    );
+    let changed = branch::get(&mut app.conn(), member.id).expect("member");
+    assert_eq!((changed.name.as_str(), changed.voting), ("改名党员", false));
+    let updates = app.audit("party_member.update");
+    let entry = updates.last().expect("audited");
+    assert!(
+        !entry.summary.contains("改名党员"),
+        "the audit names no member"
+    );
+    // Taken off the roster: no longer among the members.
+    let remove = format!("/admin/branch/members/{}/remove", member.id);
+    assert_eq!(other.post_signed(&remove, &[]).await.status, 403);
+    assert_eq!(clerk.post_signed(&remove, &[]).await.status, 303);
+    let now: Vec<i64> = branch::of_village(&mut app.conn(), gengjing)
+        .expect("members")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert!(!now.contains(&member.id));
+    assert_eq!(app.audit("party_member.remove").len(), 1);
+
+    // A confirmed demo meeting: a bad edit changes nothing; a good one sends
+    // it back to the township, off the TV.
+    let confirmed: i64 = branch_meetings::table
+        .filter(branch_meetings::village_id.eq(gengjing))
+        .filter(branch_meetings::kind.eq("group"))
+        .filter(branch_meetings::confirmed_at.is_not_null())
+        .select(branch_meetings::id)
+        .first(&mut *app.conn())
+        .expect("a confirmed meeting");
+    let tv_page = format!("/tv/v/gengjing/life/{confirmed}");
+    let mut tv = app.client().await;
+    tv.get(&tv_page).await.assert_status(200);
+    let edit = format!("/admin/branch/meetings/{confirmed}/edit");
+    assert_eq!(other.get(&edit).await.status, 403);
+    let form = clerk.get(&edit).await;
+    form.assert_status(200).assert_contains("data-editor");
+    let fields = |day: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("kind", "group".into()),
+            ("held_on", day.to_string()),
+            ("place", "村党群服务中心".into()),
+            ("host", "耿志强".into()),
+            ("recorder", "王建军".into()),
+            ("topics", "改过的议题".into()),
+            (
+                "minutes",
+                "<p>改过的记录</p><script>alert(1)</script>".into(),
+            ),
+            ("photo_id", "999999".into()),
+        ]
+    };
+    let bad = fields("2099-01-01");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = clerk.submit(&edit, &edit, &bad).await;
+    res.assert_field_error("不能晚于今天");
+    res.assert_field_error("本村图片库");
+    let before: (String, bool) = branch_meetings::table
+        .find(confirmed)
+        .select((
+            branch_meetings::topics,
+            branch_meetings::confirmed_at.is_not_null(),
+        ))
+        .first(&mut *app.conn())
+        .expect("meeting");
+    assert!(before.1, "a refused edit leaves it confirmed");
+    assert_ne!(before.0, "改过的议题");
+    let mut good = fields("2026-01-05");
+    good.retain(|(k, _)| *k != "photo_id");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(clerk.submit(&edit, &edit, &good).await.status, 303);
+    let (topics, minutes, is_confirmed): (String, String, bool) = branch_meetings::table
+        .find(confirmed)
+        .select((
+            branch_meetings::topics,
+            branch_meetings::minutes,
+            branch_meetings::confirmed_at.is_not_null(),
+        ))
+        .first(&mut *app.conn())
+        .expect("meeting");
+    assert_eq!(topics, "改过的议题");
+    assert!(
+        minutes.contains("改过的记录") && !minutes.contains("script"),
+        "{minutes}"
+    );
+    assert!(!is_confirmed, "edited: the township confirms it again");
+    assert_eq!(
+        tv.get(&tv_page).await.status,
+        404,
+        "off the TV until confirmed"
+    );
+    assert_eq!(app.audit("meeting.update").len(), 1);
+    // Deleted, attendance and all.
+    let delete = format!("/admin/branch/meetings/{confirmed}/delete");
+    assert_eq!(other.post_signed(&delete, &[]).await.status, 403);
+    assert_eq!(clerk.post_signed(&delete, &[]).await.status, 303);
+    let left: i64 = meeting_attendance::table
+        .filter(meeting_attendance::meeting_id.eq(confirmed))
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(left, 0);
+    assert_eq!(
+        clerk
+            .get(&format!("/admin/branch/meetings/{confirmed}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.audit("meeting.delete").len(), 1);
 }

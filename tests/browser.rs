@@ -975,6 +975,23 @@ fn page_kinds(app: &TestApp) -> Vec<(String, String)> {
     ] {
         out.push((section.into(), format!("/tv/v/gengjing/{section}")));
     }
+    // 组织生活: the list and a confirmed meeting with its photo.
+    out.push(("party-life".into(), "/tv/v/gengjing/party?cat=life".into()));
+    let meeting: Option<i64> = {
+        use diesel::prelude::*;
+        use village_portal::db::schema::branch_meetings;
+        branch_meetings::table
+            .filter(branch_meetings::village_id.eq(app.place_id("gengjing")))
+            .filter(branch_meetings::confirmed_at.is_not_null())
+            .filter(branch_meetings::photo_id.is_not_null())
+            .order(branch_meetings::held_on.desc())
+            .select(branch_meetings::id)
+            .first(&mut *app.conn())
+            .ok()
+    };
+    if let Some(id) = meeting {
+        out.push(("meeting".into(), format!("/tv/v/gengjing/life/{id}")));
+    }
     let long = long_notice(app);
     out.push(("article".into(), format!("/tv/v/gengjing/a/{long}")));
     out.push(("article-2".into(), format!("/tv/v/gengjing/a/{long}?p=2")));
@@ -1242,4 +1259,87 @@ fn every_kind_of_tv_page_fits_the_screen_in_qtwebkit_at_both_sizes() {
         }
     }
     drop(server);
+}
+
+/// Whether the page is wider than the viewport (it would scroll sideways).
+fn overflows_sideways(tv: &Tv) -> (f64, f64) {
+    let v = tv.browser.exec(
+        "return [document.documentElement.scrollWidth, window.innerWidth];",
+        json!([]),
+    );
+    serde_json::from_value(v).expect("widths")
+}
+
+#[test]
+fn the_office_screen_shows_a_code_that_a_signed_out_phone_at_360_px_signs_in_with() {
+    let Some(s) = Setup::start(true, |_| {}) else {
+        return;
+    };
+    let dir = screenshot_dir();
+    let tv = &s.tv;
+    // The office screen at 1280x720: the QR code drawn, the code beside it,
+    // all on screen.
+    tv.open("/tv/v/gengjing/office");
+    let v = tv.browser.exec(
+        "var img = document.querySelector('.office-qr img'), r = img.getBoundingClientRect();\
+         return [img.complete && img.naturalWidth > 0, document.getElementById('office-code').textContent.trim(),\
+                 r.left, r.top, r.right, r.bottom];",
+        json!([]),
+    );
+    let (drawn, code, left, top, right, bottom): (bool, String, f64, f64, f64, f64) =
+        serde_json::from_value(v).expect("the office screen");
+    assert!(drawn, "the QR code PNG did not load");
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "code {code:?}"
+    );
+    assert!(left >= 0.0 && top >= 0.0 && right <= 1280.0 && bottom <= 720.0);
+    tv.shot(&dir, "office-screen");
+
+    // The cadre's phone, signed out, opens the QR code's address.
+    tv.browser.resize(360, 640);
+    let wanted = format!("/admin/duty/signin?v=gengjing&code={code}");
+    tv.browser.go(&format!("{}{wanted}", tv.base));
+    let login = tv.wait("the sign-in form", |p| {
+        p.path.starts_with("/admin/login?next=")
+    });
+    assert!(login.path.contains("code%3D"), "{}", login.path);
+    tv.browser.exec(
+        "document.getElementById('username').value = 'clerk';\
+         document.getElementById('password').value = arguments[0];\
+         document.querySelector('form.login').submit();",
+        json!([crate::util::DEMO_PASSWORD]),
+    );
+    tv.arrive(&wanted);
+    let v = tv
+        .browser
+        .exec("return document.getElementById('code').value;", json!([]));
+    assert_eq!(v.as_str(), Some(code.as_str()), "the code was kept");
+    let (scroll, inner) = overflows_sideways(tv);
+    assert!(
+        scroll <= inner,
+        "the phone page is {scroll} px wide at {inner} px"
+    );
+    let v = tv.browser.exec(
+        "var b = document.getElementById('sign-in').getBoundingClientRect();\
+         return [b.right, b.bottom - b.top];",
+        json!([]),
+    );
+    let (right, height): (f64, f64) = serde_json::from_value(v).expect("the button");
+    assert!(
+        right <= 360.0 && height >= 40.0,
+        "签到 is {height} px tall, ends at {right}"
+    );
+    tv.shot(&dir, "phone-signin");
+    tv.browser
+        .exec("document.getElementById('sign-in').click();", json!([]));
+    let done = tv.wait("the signed-in message", |p| p.path.contains("done="));
+    let text = tv
+        .browser
+        .exec("return document.body.textContent;", json!([]));
+    assert!(
+        text.as_str().unwrap_or_default().contains("签到成功"),
+        "{done:?}: {text}"
+    );
+    tv.shot(&dir, "phone-signed-in");
 }

@@ -620,3 +620,103 @@ async fn the_tv_shows_names_posts_and_work_phones_never_private_ones() {
     .expect("board");
     assert!(!format!("{b:?}").contains(private));
 }
+
+#[actix_web::test]
+async fn a_cadre_signed_out_who_scans_the_qr_lands_back_on_the_sign_in_with_the_code() {
+    let app = TestApp::demo();
+    let mut c = app.client().await;
+    let wanted = "/admin/duty/signin?v=gengjing&code=123456";
+    let res = c.get(wanted).await;
+    assert_eq!(res.status, 303);
+    let to = res.location().unwrap_or_default().to_string();
+    assert!(to.starts_with("/admin/login?next="), "{to}");
+    let form = c.get(&to).await;
+    form.assert_status(200)
+        .assert_contains("name=\"next\" value=\"/admin/duty/signin?v=gengjing&#38;code=123456\"");
+    let signed = c
+        .submit(
+            &to,
+            "/admin/login",
+            &[
+                ("username", "clerk"),
+                ("password", crate::util::DEMO_PASSWORD),
+                ("next", wanted),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    assert_eq!(signed.location(), Some(wanted));
+    c.get(wanted)
+        .await
+        .assert_status(200)
+        .assert_contains("value=\"123456\"");
+    // Another site is never where the sign-in leads.
+    let mut other = app.client().await;
+    for evil in [
+        "//evil.example/admin",
+        "https://evil.example/",
+        "/admin/../\\evil",
+    ] {
+        let res = other
+            .submit(
+                "/admin/login",
+                "/admin/login",
+                &[
+                    ("username", "clerk"),
+                    ("password", crate::util::DEMO_PASSWORD),
+                    ("next", evil),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), Some("/admin"), "{evil}");
+        other.post_signed("/admin/logout", &[]).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_shift_and_a_change_are_removed_by_their_keeper_only_and_audited() {
+    let app = TestApp::demo();
+    let gengjing = app.place_id("gengjing");
+    let first = |table: &str| -> Option<i64> {
+        let mut conn = app.conn();
+        match table {
+            "shifts" => duty_shifts::table
+                .filter(duty_shifts::village_id.eq(gengjing))
+                .select(duty_shifts::id)
+                .first(&mut *conn),
+            _ => duty_changes::table
+                .filter(duty_changes::village_id.eq(gengjing))
+                .select(duty_changes::id)
+                .first(&mut *conn),
+        }
+        .optional()
+        .expect("query")
+    };
+    let mut other = app.client().await;
+    other.login_as("clerk2").await;
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    for (what, action) in [
+        ("shifts", "duty.shift.delete"),
+        ("changes", "duty.change.delete"),
+    ] {
+        let id = first(what).expect("the demo has one");
+        let path = format!("/admin/roster/{what}/{id}/delete");
+        assert_eq!(other.post_signed(&path, &[]).await.status, 403, "{what}");
+        assert_eq!(clerk.post_signed(&path, &[]).await.status, 303, "{what}");
+        assert_ne!(first(what), Some(id), "{what} removed");
+        assert!(app.audit(action).iter().any(|e| e.target_id == Some(id)));
+        assert_eq!(
+            clerk.post_signed(&path, &[]).await.status,
+            404,
+            "{what} twice"
+        );
+    }
+    assert_eq!(
+        clerk
+            .post_signed("/admin/roster/cadres/1/delete", &[])
+            .await
+            .status,
+        404
+    );
+}

@@ -444,6 +444,9 @@ diesel::table! {
         present -> Integer,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        photo_id -> Nullable<BigInt>,
+        confirmed_by -> Nullable<BigInt>,
+        confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -547,6 +550,7 @@ diesel::joinable!(camera_events -> cameras (camera_id));
 diesel::joinable!(cadres -> places (village_id));
 diesel::joinable!(duty_shifts -> cadres (cadre_id));
 diesel::joinable!(duty_signins -> cadres (cadre_id));
+diesel::joinable!(meeting_attendance -> party_members (member_id));
 diesel::joinable!(voice_requests -> places (village_id));
 diesel::joinable!(voice_requests -> households (household_id));
 diesel::joinable!(voice_steps -> voice_requests (request_id));

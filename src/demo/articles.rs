@@ -347,7 +347,7 @@ pub fn load_for_village(
 
 /// A picture of a field under a blue sky with a sun, as a JPEG (made here, so
 /// the demo needs no image files). `variant` moves the sun and the horizon.
-fn harvest_photo(w: u32, h: u32, variant: u32) -> AppResult<Vec<u8>> {
+pub(super) fn harvest_photo(w: u32, h: u32, variant: u32) -> AppResult<Vec<u8>> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         let horizon = h * (11 - variant % 4) / 20;
         let (sx, sy, r) = (w * (3 + variant % 3) / 7 + w / 8, h / 5, h / 10);

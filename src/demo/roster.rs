@@ -257,7 +257,9 @@ const BRANCHES: [(&str, &[DemoMember]); 2] = [
 ];
 
 /// Party members and 12 months of meeting records; chenzhuang held no 党课,
-/// so it shows as overdue.
+/// so it shows as overdue. The township confirmed all but this month's
+/// records (so TVs show 组织生活 and the review desk has some waiting);
+/// each 主题党日 has a photo.
 pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> AppResult<usize> {
     use crate::roster::branch::{self, MemberForm};
     use crate::roster::meetings::{self, MeetingForm};
@@ -289,6 +291,14 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
             )?;
         }
         let members = branch::of_village(conn, village.id)?;
+        // The size TVs show it at: every test loads the demo.
+        let photo = crate::media::ingest(
+            conn,
+            actor,
+            village.id,
+            "主题党日.jpg",
+            &super::articles::harvest_photo(360, 203, 2)?,
+        )?;
         // Everyone but the last formal member, away for work.
         let away = members.iter().rev().find(|m| m.voting).map(|m| m.id);
         let present: Vec<String> = members
@@ -296,6 +306,8 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
             .filter(|m| Some(m.id) != away)
             .map(|m| m.id.to_string())
             .collect();
+        // This month's records (last month's before the 10th) wait for the township.
+        let newest = u32::from(today.day() < 10);
         for back in (0..12u32).rev() {
             let (mut y, mut m) = (today.year(), today.month() as i32 - back as i32);
             while m < 1 {
@@ -325,7 +337,7 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
                 if let Some(a) = away {
                     reasons.insert(a.to_string(), "外出务工".to_string());
                 }
-                meetings::record(
+                let record = meetings::record(
                     conn,
                     actor,
                     village.id,
@@ -337,12 +349,20 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
                         recorder: people[2].0.into(),
                         topics: topic.into(),
                         minutes: format!("<p>{topic}。与会党员逐一发言，形成一致意见。</p>"),
+                        photo_id: if kind == "theme_day" {
+                            photo.id.to_string()
+                        } else {
+                            String::new()
+                        },
                         present: present.clone(),
                         reasons,
                     },
                     now,
                     offset,
                 )?;
+                if back > newest {
+                    crate::roster::life::confirm(conn, actor, record.id, now)?;
+                }
             }
         }
         added += 1;

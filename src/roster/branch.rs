@@ -61,18 +61,26 @@ pub struct MemberForm {
     pub committee: Option<String>,
 }
 
-/// Adds a member. A probationary member has no vote (党章第七条).
-pub fn add(
-    conn: &mut DbConn,
-    actor: &Actor,
-    village_id: i64,
-    form: &MemberForm,
-) -> AppResult<Member> {
-    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
+impl MemberForm {
+    /// The form showing a stored member (to edit them).
+    pub fn of(m: &Member) -> MemberForm {
+        MemberForm {
+            name: m.name.clone(),
+            status: m.status.clone(),
+            voting: m.voting.then(|| "on".into()),
+            committee: m.committee.then(|| "on".into()),
+        }
+    }
+}
+
+/// Checks a member form: the status it gives, or a message beside each
+/// wrong field. A probationary member has no vote (党章第七条).
+fn check(form: &MemberForm) -> AppResult<&'static str> {
     let mut errors = FieldErrors::new();
     errors.check("name", validate::line(form.name.trim(), "姓名", 20));
     let status = match form.status.as_str() {
-        s @ ("formal" | "probationary") => s,
+        "formal" => "formal",
+        "probationary" => "probationary",
         _ => {
             errors.add("status", "请选择正式党员或预备党员");
             "formal"
@@ -82,6 +90,28 @@ pub fn add(
         errors.add("voting", "预备党员没有表决权");
     }
     errors.into_result()?;
+    Ok(status)
+}
+
+/// A member of the branch (active or not).
+pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Member> {
+    party_members::table
+        .find(id)
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| crate::error::AppError::not_found("这位党员"))
+}
+
+/// Adds a member.
+pub fn add(
+    conn: &mut DbConn,
+    actor: &Actor,
+    village_id: i64,
+    form: &MemberForm,
+) -> AppResult<Member> {
+    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
+    let status = check(form)?;
     db::write(conn, |conn| {
         let now = crate::time::now();
         diesel::insert_into(party_members::table)
@@ -109,9 +139,71 @@ pub fn add(
                 summary: status.to_string(),
             },
         )?;
-        Ok(party_members::table
-            .find(id)
-            .select(Member::as_select())
-            .first(conn)?)
+        get(conn, id)
+    })
+}
+
+/// Changes a member's name, status, vote or committee seat.
+pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &MemberForm) -> AppResult<Member> {
+    let before = get(conn, id)?;
+    actor.require(
+        Action::KeepRoster,
+        &places::scope_of(conn, before.village_id)?,
+    )?;
+    let status = check(form)?;
+    db::write(conn, |conn| {
+        diesel::update(party_members::table.find(id))
+            .set((
+                party_members::name.eq(form.name.trim()),
+                party_members::status.eq(status),
+                party_members::voting.eq(form.voting.is_some()),
+                party_members::committee.eq(form.committee.is_some()),
+                party_members::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)?;
+        let changes = audit::Changes::new()
+            .field("status", &before.status, status)
+            .field("voting", before.voting, form.voting.is_some())
+            .field("committee", before.committee, form.committee.is_some())
+            .secret("name", before.name != form.name.trim());
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "party_member.update",
+                target_type: "party_member",
+                target_id: Some(id),
+                place_id: Some(before.village_id),
+                summary: changes.summary(),
+            },
+        )?;
+        get(conn, id)
+    })
+}
+
+/// Takes a member off the roster (转出, 去世 ...): past meetings keep their
+/// attendance, later ones no longer count them. Returns the village.
+pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
+    let m = get(conn, id)?;
+    actor.require(Action::KeepRoster, &places::scope_of(conn, m.village_id)?)?;
+    db::write(conn, |conn| {
+        diesel::update(party_members::table.find(id))
+            .set((
+                party_members::active.eq(false),
+                party_members::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "party_member.remove",
+                target_type: "party_member",
+                target_id: Some(id),
+                place_id: Some(m.village_id),
+                summary: m.status.clone(),
+            },
+        )?;
+        Ok(m.village_id)
     })
 }

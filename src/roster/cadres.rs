@@ -223,10 +223,7 @@ fn check(
         }
     }
     if let Some(photo) = form.photo_id {
-        let own = crate::media::get(conn, photo)
-            .ok()
-            .filter(|m| m.place_id == village.id);
-        if own.is_none() {
+        if !crate::media::of_place(conn, photo, village.id)? {
             errors.add("photo_id", "找不到这张图片（须是本村图片库中的图片）");
         }
     }

@@ -334,40 +334,6 @@ pub fn add_shift(
     })
 }
 
-pub fn remove_shift(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
-    let shift: Shift = duty_shifts::table
-        .find(id)
-        .select(Shift::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("这个班次"))?;
-    actor.require(
-        Action::KeepRoster,
-        &places::scope_of(conn, shift.village_id)?,
-    )?;
-    db::write(conn, |conn| {
-        diesel::delete(duty_shifts::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            Event {
-                action: "duty.shift.delete",
-                target_type: "duty_shift",
-                target_id: Some(id),
-                place_id: Some(shift.village_id),
-                summary: format!(
-                    "周{} {}-{}",
-                    weekday_label(shift.weekday),
-                    hhmm(shift.starts),
-                    hhmm(shift.ends)
-                ),
-            },
-        )?;
-        crate::changes::touch(conn, shift.village_id)?;
-        Ok(shift.village_id)
-    })
-}
-
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ChangeForm {
     #[serde(default)]
@@ -497,32 +463,78 @@ pub fn add_change(
     })
 }
 
-pub fn remove_change(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
-    let change: Change = duty_changes::table
-        .find(id)
-        .select(Change::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("这条调整"))?;
-    actor.require(
-        Action::KeepRoster,
-        &places::scope_of(conn, change.village_id)?,
-    )?;
+/// What of a roster a keeper may remove: a weekly shift or a dated change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removable {
+    Shift,
+    Change,
+}
+
+impl Removable {
+    /// From the address segment (`shifts`, `changes`).
+    pub fn parse(segment: &str) -> Option<Removable> {
+        match segment {
+            "shifts" => Some(Removable::Shift),
+            "changes" => Some(Removable::Change),
+            _ => None,
+        }
+    }
+}
+
+/// Removes a shift or a change, audited; returns its village. TVs show the
+/// roster, so their pages are rendered anew.
+pub fn remove(conn: &mut DbConn, actor: &Actor, what: Removable, id: i64) -> AppResult<i64> {
+    let (village_id, summary, action, target_type) = match what {
+        Removable::Shift => {
+            let shift: Shift = duty_shifts::table
+                .find(id)
+                .select(Shift::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AppError::not_found("这个班次"))?;
+            let summary = format!(
+                "周{} {}-{}",
+                weekday_label(shift.weekday),
+                hhmm(shift.starts),
+                hhmm(shift.ends)
+            );
+            (shift.village_id, summary, "duty.shift.delete", "duty_shift")
+        }
+        Removable::Change => {
+            let change: Change = duty_changes::table
+                .find(id)
+                .select(Change::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AppError::not_found("这条调整"))?;
+            let summary = format!("{} {}", change_label(&change.kind), change.day);
+            (
+                change.village_id,
+                summary,
+                "duty.change.delete",
+                "duty_change",
+            )
+        }
+    };
+    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
     db::write(conn, |conn| {
-        diesel::delete(duty_changes::table.find(id)).execute(conn)?;
+        match what {
+            Removable::Shift => diesel::delete(duty_shifts::table.find(id)).execute(conn)?,
+            Removable::Change => diesel::delete(duty_changes::table.find(id)).execute(conn)?,
+        };
         audit::record(
             conn,
             actor,
             Event {
-                action: "duty.change.delete",
-                target_type: "duty_change",
+                action,
+                target_type,
                 target_id: Some(id),
-                place_id: Some(change.village_id),
-                summary: format!("{} {}", change_label(&change.kind), change.day),
+                place_id: Some(village_id),
+                summary,
             },
         )?;
-        crate::changes::touch(conn, change.village_id)?;
-        Ok(change.village_id)
+        crate::changes::touch(conn, village_id)?;
+        Ok(village_id)
     })
 }
 

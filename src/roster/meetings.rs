@@ -38,6 +38,22 @@ pub struct Meeting {
     pub present: i32,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// An image of the village's media library.
+    pub photo_id: Option<i64>,
+    /// The township official who confirmed the record; only confirmed
+    /// records are shown on TVs (组织生活).
+    pub confirmed_by: Option<i64>,
+    pub confirmed_at: Option<NaiveDateTime>,
+}
+
+impl Meeting {
+    pub fn kind_label(&self) -> &'static str {
+        rhythm::kind_label(&self.kind)
+    }
+
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed_at.is_some()
+    }
 }
 
 /// A meeting form as posted: fixed fields, `present` once per attendee,
@@ -51,6 +67,8 @@ pub struct MeetingForm {
     pub recorder: String,
     pub topics: String,
     pub minutes: String,
+    /// The number of an image in the village's media library, or empty.
+    pub photo_id: String,
     pub present: Vec<String>,
     pub reasons: HashMap<String, String>,
 }
@@ -67,6 +85,7 @@ impl MeetingForm {
                 "recorder" => f.recorder = v.clone(),
                 "topics" => f.topics = v.clone(),
                 "minutes" => f.minutes = v.clone(),
+                "photo_id" => f.photo_id = v.clone(),
                 "present" => f.present.push(v.clone()),
                 other => {
                     if let Some(id) = other.strip_prefix("reason_") {
@@ -110,16 +129,25 @@ pub fn quorum(kind: &str, roster: &[Member], present: &[i64]) -> Result<(), Stri
     Ok(())
 }
 
-/// Records a meeting with its attendance, in one transaction.
-pub fn record(
+/// A form that passed every check: what is stored.
+struct Checked {
+    kind: &'static str,
+    held_on: NaiveDate,
+    minutes: String,
+    photo: Option<i64>,
+    roster: Vec<Member>,
+    present: Vec<i64>,
+}
+
+/// Checks a meeting form against the village's roster: a message beside
+/// each field that is wrong, nothing stored.
+fn check(
     conn: &mut DbConn,
-    actor: &Actor,
     village_id: i64,
     form: &MeetingForm,
     now: NaiveDateTime,
     offset: FixedOffset,
-) -> AppResult<Meeting> {
-    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
+) -> AppResult<Checked> {
     let roster = branch::of_village(conn, village_id)?;
     let mut errors = FieldErrors::new();
     let kind = rhythm::KINDS.iter().map(|k| k.0).find(|k| *k == form.kind);
@@ -147,6 +175,7 @@ pub fn record(
             format!("会议记录最多 {MAX_MINUTES} 字，请分次整理或精简"),
         );
     }
+    let photo = photo_of(conn, village_id, &form.photo_id, &mut errors)?;
     let mut present: Vec<i64> = Vec::new();
     for p in &form.present {
         match p
@@ -178,26 +207,21 @@ pub fn record(
     let (Some(kind), Some(held_on)) = (kind, held_on) else {
         return Err(crate::error::AppError::bug("checked above"));
     };
-    db::write(conn, |conn| {
-        diesel::insert_into(branch_meetings::table)
-            .values((
-                branch_meetings::village_id.eq(village_id),
-                branch_meetings::kind.eq(kind),
-                branch_meetings::held_on.eq(day_str(held_on)),
-                branch_meetings::place.eq(form.place.trim()),
-                branch_meetings::host.eq(form.host.trim()),
-                branch_meetings::recorder.eq(form.recorder.trim()),
-                branch_meetings::topics.eq(form.topics.trim()),
-                branch_meetings::minutes.eq(&minutes),
-                branch_meetings::expected.eq(roster.len() as i32),
-                branch_meetings::present.eq(present.len() as i32),
-                branch_meetings::created_by.eq(actor.user_id),
-                branch_meetings::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        let id = db::last_insert_id(conn)?;
-        for m in &roster {
-            let here = present.contains(&m.id);
+    Ok(Checked {
+        kind,
+        held_on,
+        minutes,
+        photo,
+        roster,
+        present,
+    })
+}
+
+impl Checked {
+    /// The attendance rows of meeting `id`: one per member of the roster.
+    fn write_attendance(&self, conn: &mut DbConn, id: i64, form: &MeetingForm) -> AppResult<()> {
+        for m in &self.roster {
+            let here = self.present.contains(&m.id);
             diesel::insert_into(meeting_attendance::table)
                 .values((
                     meeting_attendance::meeting_id.eq(id),
@@ -211,6 +235,60 @@ pub fn record(
                 ))
                 .execute(conn)?;
         }
+        Ok(())
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} {} {}/{}",
+            rhythm::kind_label(self.kind),
+            day_str(self.held_on),
+            self.present.len(),
+            self.roster.len()
+        )
+    }
+}
+
+fn load(conn: &mut DbConn, id: i64) -> AppResult<Meeting> {
+    branch_meetings::table
+        .find(id)
+        .select(Meeting::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| crate::error::AppError::not_found("这条会议记录"))
+}
+
+/// Records a meeting with its attendance, in one transaction.
+pub fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    village_id: i64,
+    form: &MeetingForm,
+    now: NaiveDateTime,
+    offset: FixedOffset,
+) -> AppResult<Meeting> {
+    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
+    let c = check(conn, village_id, form, now, offset)?;
+    db::write(conn, |conn| {
+        diesel::insert_into(branch_meetings::table)
+            .values((
+                branch_meetings::village_id.eq(village_id),
+                branch_meetings::kind.eq(c.kind),
+                branch_meetings::held_on.eq(day_str(c.held_on)),
+                branch_meetings::place.eq(form.place.trim()),
+                branch_meetings::host.eq(form.host.trim()),
+                branch_meetings::recorder.eq(form.recorder.trim()),
+                branch_meetings::topics.eq(form.topics.trim()),
+                branch_meetings::minutes.eq(&c.minutes),
+                branch_meetings::expected.eq(c.roster.len() as i32),
+                branch_meetings::present.eq(c.present.len() as i32),
+                branch_meetings::created_by.eq(actor.user_id),
+                branch_meetings::created_at.eq(now),
+                branch_meetings::photo_id.eq(c.photo),
+            ))
+            .execute(conn)?;
+        let id = db::last_insert_id(conn)?;
+        c.write_attendance(conn, id, form)?;
         audit::record(
             conn,
             actor,
@@ -219,20 +297,167 @@ pub fn record(
                 target_type: "branch_meeting",
                 target_id: Some(id),
                 place_id: Some(village_id),
-                summary: format!(
-                    "{} {} {}/{}",
-                    rhythm::kind_label(kind),
-                    day_str(held_on),
-                    present.len(),
-                    roster.len()
-                ),
+                summary: c.summary(),
             },
         )?;
-        Ok(branch_meetings::table
-            .find(id)
-            .select(Meeting::as_select())
-            .first(conn)?)
+        load(conn, id)
     })
+}
+
+/// Changes a record and its attendance, in one transaction. A confirmed
+/// record goes back to the township: TVs stop showing it until it is
+/// confirmed again.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    form: &MeetingForm,
+    now: NaiveDateTime,
+    offset: FixedOffset,
+) -> AppResult<Meeting> {
+    let before = load(conn, id)?;
+    let village_id = before.village_id;
+    actor.require(Action::KeepRoster, &places::scope_of(conn, village_id)?)?;
+    let c = check(conn, village_id, form, now, offset)?;
+    db::write(conn, |conn| {
+        diesel::update(branch_meetings::table.find(id))
+            .set((
+                branch_meetings::kind.eq(c.kind),
+                branch_meetings::held_on.eq(day_str(c.held_on)),
+                branch_meetings::place.eq(form.place.trim()),
+                branch_meetings::host.eq(form.host.trim()),
+                branch_meetings::recorder.eq(form.recorder.trim()),
+                branch_meetings::topics.eq(form.topics.trim()),
+                branch_meetings::minutes.eq(&c.minutes),
+                branch_meetings::expected.eq(c.roster.len() as i32),
+                branch_meetings::present.eq(c.present.len() as i32),
+                branch_meetings::photo_id.eq(c.photo),
+                branch_meetings::confirmed_by.eq(None::<i64>),
+                branch_meetings::confirmed_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id)))
+            .execute(conn)?;
+        c.write_attendance(conn, id, form)?;
+        if before.is_confirmed() {
+            crate::changes::touch(conn, village_id)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "meeting.update",
+                target_type: "branch_meeting",
+                target_id: Some(id),
+                place_id: Some(village_id),
+                summary: c.summary(),
+            },
+        )?;
+        load(conn, id)
+    })
+}
+
+/// Deletes a record and its attendance; returns its village.
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
+    let m = load(conn, id)?;
+    actor.require(Action::KeepRoster, &places::scope_of(conn, m.village_id)?)?;
+    db::write(conn, |conn| {
+        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(branch_meetings::table.find(id)).execute(conn)?;
+        if m.is_confirmed() {
+            crate::changes::touch(conn, m.village_id)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "meeting.delete",
+                target_type: "branch_meeting",
+                target_id: Some(id),
+                place_id: Some(m.village_id),
+                summary: format!("{} {}", m.kind_label(), m.held_on),
+            },
+        )?;
+        Ok(m.village_id)
+    })
+}
+
+/// The form showing a stored record (to edit it).
+pub fn form_of(conn: &mut DbConn, m: &Meeting) -> AppResult<MeetingForm> {
+    let rows: Vec<(i64, bool, String)> = meeting_attendance::table
+        .filter(meeting_attendance::meeting_id.eq(m.id))
+        .select((
+            meeting_attendance::member_id,
+            meeting_attendance::present,
+            meeting_attendance::reason,
+        ))
+        .load(conn)?;
+    Ok(MeetingForm {
+        kind: m.kind.clone(),
+        held_on: m.held_on.clone(),
+        place: m.place.clone(),
+        host: m.host.clone(),
+        recorder: m.recorder.clone(),
+        topics: m.topics.clone(),
+        minutes: m.minutes.clone(),
+        photo_id: m.photo_id.map(|p| p.to_string()).unwrap_or_default(),
+        present: rows
+            .iter()
+            .filter(|r| r.1)
+            .map(|r| r.0.to_string())
+            .collect(),
+        reasons: rows
+            .into_iter()
+            .filter(|r| !r.1)
+            .map(|r| (r.0.to_string(), r.2))
+            .collect(),
+    })
+}
+
+/// The photo a form names: empty for none, else an image of the village's
+/// own media library (a message beside the field otherwise).
+fn photo_of(
+    conn: &mut DbConn,
+    village_id: i64,
+    raw: &str,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<i64>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<i64>() {
+        Ok(id) if crate::media::of_place(conn, id, village_id)? => Ok(Some(id)),
+        _ => {
+            errors.add("photo_id", "找不到这张图片（须是本村图片库中的图片编号）");
+            Ok(None)
+        }
+    }
+}
+
+/// One member at a meeting: name, present, the absentee's reason.
+pub type Attendance = (String, bool, String);
+
+/// A meeting with who was there, for those who keep or confirm the
+/// village's records: `(member name, present, reason)` by name.
+pub fn get_for(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<(Meeting, Vec<Attendance>)> {
+    let meeting = load(conn, id)?;
+    let scope = places::scope_of(conn, meeting.village_id)?;
+    if !actor.may(Action::KeepRoster, &scope) && !actor.may(Action::ReviewContent, &scope) {
+        return Err(crate::error::AppError::forbidden());
+    }
+    let attendance = meeting_attendance::table
+        .inner_join(crate::db::schema::party_members::table)
+        .filter(meeting_attendance::meeting_id.eq(id))
+        .order(crate::db::schema::party_members::name)
+        .select((
+            crate::db::schema::party_members::name,
+            meeting_attendance::present,
+            meeting_attendance::reason,
+        ))
+        .load(conn)?;
+    Ok((meeting, attendance))
 }
 
 /// A village's meetings, newest first.

@@ -12,6 +12,7 @@ pub mod branch;
 pub mod cadres;
 pub mod calendar;
 pub mod duty;
+pub mod life;
 pub mod meetings;
 pub mod office;
 pub mod rhythm;

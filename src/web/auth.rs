@@ -109,18 +109,24 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // After signing in, a page that was asked for is shown (a cadre who
+        // scanned the office QR code while signed out keeps the code).
+        let wanted = (req.method() == actix_web::http::Method::GET)
+            .then(|| req.uri().path_and_query().map(|p| p.as_str().to_string()))
+            .flatten()
+            .filter(|p| p != "/admin" && safe_next(p));
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::bug("no app state"))?;
             let uid = session.get::<i64>(UID).map_err(session_err)?;
             let version = session.get::<i32>(VERSION).map_err(session_err)?;
             let seen = session.get::<i64>(SEEN).map_err(session_err)?;
             let (Some(uid), Some(version), Some(seen)) = (uid, version, seen) else {
-                return Err(AppError::LoginRequired);
+                return Err(AppError::LoginRequired(wanted));
             };
             let now = chrono::Utc::now().timestamp();
             if idle_too_long(seen, now, state.config.session_idle_minutes) {
                 session.purge();
-                return Err(AppError::LoginRequired);
+                return Err(AppError::LoginRequired(wanted));
             }
             let loaded = state
                 .db
@@ -139,7 +145,7 @@ impl FromRequest for CurrentUser {
                 .await?;
             let Some((user, actor)) = loaded else {
                 session.purge();
-                return Err(AppError::LoginRequired);
+                return Err(AppError::LoginRequired(wanted));
             };
             session.insert(SEEN, now).map_err(session_err)?;
             let csrf = csrf_token(&session)?;
@@ -196,18 +202,30 @@ struct LoginPage {
     css: String,
     csrf: String,
     username: String,
+    /// Carried through the form: where to go once signed in.
+    next: String,
     error: Option<String>,
 }
 
 #[get("/admin/login")]
-async fn login_form(session: Session) -> Result<HttpResponse, AppError> {
+async fn login_form(session: Session, q: web::Query<LoginQuery>) -> Result<HttpResponse, AppError> {
+    let next = q
+        .into_inner()
+        .next
+        .filter(|n| safe_next(n))
+        .unwrap_or_default();
     if session.get::<i64>(UID).map_err(session_err)?.is_some() {
-        return Ok(super::redirect("/admin"));
+        return Ok(super::redirect(if next.is_empty() {
+            "/admin"
+        } else {
+            &next
+        }));
     }
     super::render(&LoginPage {
         css: super::assets::url("admin.css"),
         csrf: csrf_token(&session)?,
         username: String::new(),
+        next,
         error: None,
     })
 }
@@ -218,6 +236,25 @@ struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// Where to go once signed in (a back-office address).
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+/// A back-office address of this site to go on to after signing in (never
+/// another site's, never the sign-in form itself).
+fn safe_next(p: &str) -> bool {
+    p.starts_with("/admin")
+        && !p.starts_with("/admin/login")
+        && !p.starts_with("/admin/logout")
+        && !p.contains("//")
+        && !p.contains('\\')
+        && p.len() <= 512
 }
 
 #[post("/admin/login")]
@@ -234,6 +271,9 @@ async fn login(
         state.config.trusted_proxy_hops,
     );
     let shown_name: String = form.username.trim().chars().take(32).collect();
+    let next = Some(form.next.clone())
+        .filter(|n| safe_next(n))
+        .unwrap_or_default();
     let retry = |status: StatusCode, message: String| -> Result<HttpResponse, AppError> {
         super::render_status(
             status,
@@ -241,6 +281,7 @@ async fn login(
                 css: super::assets::url("admin.css"),
                 csrf: csrf_token(&session)?,
                 username: shown_name.clone(),
+                next: next.clone(),
                 error: Some(message),
             },
         )
@@ -278,7 +319,11 @@ async fn login(
                 .insert(SEEN, chrono::Utc::now().timestamp())
                 .map_err(session_err)?;
             csrf_token(&session)?;
-            Ok(super::redirect("/admin"))
+            Ok(super::redirect(if next.is_empty() {
+                "/admin"
+            } else {
+                &next
+            }))
         }
         Err(AppError::TooManyRequests(m)) => retry(StatusCode::TOO_MANY_REQUESTS, m),
         Err(AppError::BadRequest(m)) => retry(StatusCode::UNAUTHORIZED, m),

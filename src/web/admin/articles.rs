@@ -819,6 +819,9 @@ pub struct Desk {
     pub pending: Vec<DeskRow>,
     pub rejected: Vec<DeskRow>,
     pub scheduled: Vec<DeskRow>,
+    /// Branch meeting records (三会一课) waiting for the township's
+    /// confirmation before TVs show them; the link opens the record.
+    pub meetings: Vec<DeskRow>,
 }
 
 pub async fn desk(state: &AppState, me: &CurrentUser) -> AppResult<Desk> {
@@ -881,10 +884,25 @@ pub async fn desk(state: &AppState, me: &CurrentUser) -> AppResult<Desk> {
                 let e = editable(c, &a)?;
                 scheduled.push(row(&a, &h, a.publish_at.unwrap_or(now), e));
             }
+            let mut meetings = Vec::new();
+            if actor.role != crate::access::Role::Clerk {
+                for m in crate::roster::life::unconfirmed(c, &review)? {
+                    meetings.push(DeskRow {
+                        id: m.id,
+                        title: crate::text::cut(&format!("{} · {}", m.kind_label(), m.topics), 40),
+                        place: name(m.village_id),
+                        author: m.recorder.clone(),
+                        when: m.held_on.clone(),
+                        reason: String::new(),
+                        can_edit: false,
+                    });
+                }
+            }
             Ok(Desk {
                 pending,
                 rejected,
                 scheduled,
+                meetings,
             })
         })
         .await

@@ -40,6 +40,7 @@ struct BranchPage {
     meeting: MeetingForm,
     failed: &'static str,
     errors: FieldErrors,
+    editor_js: String,
 }
 
 impl BranchPage {
@@ -116,6 +117,7 @@ async fn branch_page(
         meeting: forms.meeting,
         failed: forms.failed,
         errors: forms.errors,
+        editor_js: crate::web::assets::url("editor.js"),
     })
 }
 
@@ -161,15 +163,48 @@ async fn add_member(
     }
 }
 
+/// A meeting form as posted or, when the whole form is over the request
+/// size limit (10 MB of minutes pasted in), the reason beside the minutes
+/// field: nothing is read, nothing stored.
+pub(super) fn posted_meeting(
+    form: Result<CsrfForm<Vec<(String, String)>>, AppError>,
+) -> AppResult<Result<MeetingForm, FieldErrors>> {
+    match form {
+        Ok(CsrfForm(pairs)) => Ok(Ok(MeetingForm::from_pairs(&pairs))),
+        Err(AppError::PayloadTooLarge) => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "minutes",
+                format!(
+                    "会议记录太长，整张表单超过了上传上限，没有保存。会议记录最多 {} 字，请精简或分次整理后再保存",
+                    meetings::MAX_MINUTES
+                ),
+            );
+            Ok(Err(errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[post("/admin/branch/{village}/meetings")]
 async fn record_meeting(
     state: web::Data<AppState>,
     me: CurrentUser,
     path: web::Path<i64>,
-    form: CsrfForm<Vec<(String, String)>>,
+    form: Result<CsrfForm<Vec<(String, String)>>, AppError>,
 ) -> AppResult<HttpResponse> {
-    let (village_id, CsrfForm(pairs)) = (path.into_inner(), form);
-    let form = MeetingForm::from_pairs(&pairs);
+    let village_id = path.into_inner();
+    let form = match posted_meeting(form)? {
+        Ok(form) => form,
+        Err(errors) => {
+            let forms = Forms {
+                failed: "meeting",
+                errors,
+                ..Forms::blank()
+            };
+            return invalid(&branch_page(&state, &me, Some(village_id), forms).await?);
+        }
+    };
     let (actor, submitted, offset) = (me.actor.clone(), form.clone(), state.offset);
     let result = state
         .db

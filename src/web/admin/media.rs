@@ -35,7 +35,7 @@ const MAX_TEXT_FIELD: usize = 1024;
 fn json_error(e: &AppError) -> HttpResponse {
     let (status, message) = match e {
         AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, media::TOO_LARGE.into()),
-        AppError::LoginRequired => (StatusCode::UNAUTHORIZED, "请先登录".into()),
+        AppError::LoginRequired(_) => (StatusCode::UNAUTHORIZED, "请先登录".into()),
         other => {
             let status = actix_web::ResponseError::status_code(other);
             if status.is_server_error() {
@@ -167,7 +167,7 @@ async fn upload_inner(
     me: Option<CurrentUser>,
     form: Multipart,
 ) -> AppResult<Media> {
-    let me = me.ok_or(AppError::LoginRequired)?;
+    let me = me.ok_or(AppError::LoginRequired(None))?;
     // A declared length far past the limit is refused before reading.
     let declared = req
         .headers()
@@ -310,7 +310,7 @@ async fn picker_list(
     me: Option<CurrentUser>,
 ) -> HttpResponse {
     let Some(me) = me else {
-        return json_error(&AppError::LoginRequired);
+        return json_error(&AppError::LoginRequired(None));
     };
     let Ok(q) = web::Query::<ListQuery>::from_query(req.query_string()) else {
         return json_error(&AppError::BadRequest("地址中的参数无效".into()));

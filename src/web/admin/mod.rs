@@ -5,6 +5,7 @@ mod alerts;
 mod articles;
 mod audit;
 mod branch;
+mod branch_records;
 mod cameras;
 mod health;
 mod households;
@@ -312,6 +313,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cameras::routes)
         .configure(roster::routes)
         .configure(branch::routes)
+        .configure(branch_records::routes)
         .configure(voice::routes)
         .configure(media::routes)
         .configure(videos::routes)

@@ -284,21 +284,6 @@ async fn add_shift(
     .await
 }
 
-#[post("/admin/roster/shifts/{id}/delete")]
-async fn remove_shift(
-    state: web::Data<AppState>,
-    me: CurrentUser,
-    path: web::Path<i64>,
-    _f: CsrfForm<Empty>,
-) -> AppResult<HttpResponse> {
-    let (id, actor) = (path.into_inner(), me.actor.clone());
-    let village_id = state
-        .db
-        .run(move |c| duty::remove_shift(c, &actor, id))
-        .await?;
-    Ok(back_to(village_id))
-}
-
 #[post("/admin/roster/{village}/changes")]
 async fn add_change(
     state: web::Data<AppState>,
@@ -321,17 +306,19 @@ async fn add_change(
     .await
 }
 
-#[post("/admin/roster/changes/{id}/delete")]
-async fn remove_change(
+/// 删除 a weekly shift or 撤销 a dated change.
+#[post("/admin/roster/{what:shifts|changes}/{id}/delete")]
+async fn remove(
     state: web::Data<AppState>,
     me: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<(String, i64)>,
     _f: CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (id, actor) = (path.into_inner(), me.actor.clone());
+    let ((what, id), actor) = (path.into_inner(), me.actor.clone());
+    let what = duty::Removable::parse(&what).ok_or_else(|| AppError::not_found("这个地址"))?;
     let village_id = state
         .db
-        .run(move |c| duty::remove_change(c, &actor, id))
+        .run(move |c| duty::remove(c, &actor, what, id))
         .await?;
     Ok(back_to(village_id))
 }
@@ -836,8 +823,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_cadre)
         .service(edit_cadre)
         .service(update_cadre)
-        .service(remove_shift)
-        .service(remove_change)
+        .service(remove)
         .service(index)
         .service(save_office)
         .service(add_shift)

@@ -30,7 +30,7 @@ struct Pager {
 }
 
 /// What fills the room under a short list: the start of its newest item.
-struct Filler {
+pub(super) struct Filler {
     title: String,
     /// Breakable HTML, cut to the box.
     text_html: String,
@@ -41,16 +41,43 @@ const FILL_BELOW: usize = 3;
 
 #[derive(Template)]
 #[template(path = "tv/list.html")]
-struct ListPage {
-    frame: Frame,
-    title: &'static str,
-    filler: Option<Filler>,
-    tabs: Vec<Tab>,
-    rows: Vec<Tile>,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+pub(super) struct ListPage {
+    pub(super) frame: Frame,
+    pub(super) title: &'static str,
+    pub(super) filler: Option<Filler>,
+    pub(super) tabs: Vec<Tab>,
+    pub(super) rows: Vec<Tile>,
+    pub(super) page: i64,
+    pub(super) pages: i64,
+    pub(super) prev: Option<String>,
+    pub(super) next: Option<String>,
+}
+
+/// Whether `cat` names a tab of 党建园地 (an article category or 组织生活).
+pub fn is_party_tab(cat: &str) -> bool {
+    articles::category_label(cat).is_some() || cat == super::branch::LIFE
+}
+
+/// The tabs of 党建园地 at `base` (its address): 全部, the article
+/// categories, and 组织生活 (the branch's confirmed meetings); `active` is
+/// the `cat` shown.
+pub(super) fn party_tabs(base: &str, active: Option<&str>) -> Vec<Tab> {
+    let mut tabs = vec![Tab {
+        href: base.to_string(),
+        label: "全部",
+        active: active.is_none(),
+    }];
+    tabs.extend(articles::PARTY_CATEGORIES.iter().map(|(c, label)| Tab {
+        href: format!("{base}?cat={c}"),
+        label,
+        active: active == Some(*c),
+    }));
+    tabs.push(Tab {
+        href: format!("{base}?cat={}", super::branch::LIFE),
+        label: "组织生活",
+        active: active == Some(super::branch::LIFE),
+    });
+    tabs
 }
 
 /// A video in the poster grid.
@@ -131,6 +158,9 @@ pub async fn section_list(
     screen: Screen,
 ) -> AppResult<HttpResponse> {
     let asked = page_number(query.page.as_deref());
+    if section == Section::Party && query.cat.as_deref() == Some(super::branch::LIFE) {
+        return super::branch::life_list(state, view, asked, banner, screen).await;
+    }
     // As many as fit above the pager: the tabs of 党建园地 take a row's room.
     let per_page = match section {
         Section::Videos => screen.posters(),
@@ -227,17 +257,7 @@ pub async fn section_list(
         })?
     } else {
         let tabs = if section == Section::Party {
-            let mut tabs = vec![Tab {
-                href: base.clone(),
-                label: "全部",
-                active: category.is_none(),
-            }];
-            tabs.extend(articles::PARTY_CATEGORIES.iter().map(|(c, label)| Tab {
-                href: format!("{base}?cat={c}"),
-                label,
-                active: category.as_deref() == Some(*c),
-            }));
-            tabs
+            party_tabs(&base, category.as_deref())
         } else {
             Vec::new()
         };

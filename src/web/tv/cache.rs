@@ -435,9 +435,7 @@ fn page_key(path: &str, query: &str, screen: Screen) -> String {
         match k.as_str() {
             "page" if page.is_none() => page = Some(super::page_number(Some(&v))),
             "p" if p.is_none() => p = Some(super::page_number(Some(&v))),
-            "cat" if cat.is_none() && crate::articles::category_label(&v).is_some() => {
-                cat = Some(v)
-            }
+            "cat" if cat.is_none() && super::articles::is_party_tab(&v) => cat = Some(v),
             "week" if week.is_none() => week = Some(super::roster::week_number(Some(&v))),
             "show" if !contacts => contacts = v == "contacts",
             _ => {}
@@ -615,6 +613,7 @@ mod tests {
         assert_ne!(k("page=2"), k("page=3"));
         assert_eq!(k("cat=members&page=2"), k("page=2&cat=members"));
         assert_eq!(k("cat=nonsense"), k(""), "unknown categories are ignored");
+        assert_ne!(k("cat=life"), k(""), "组织生活 is a page of its own");
         assert_ne!(k("p=2"), k("page=2"));
         let long = format!("x={}", "a".repeat(4096));
         assert_eq!(k(&long), k(""));

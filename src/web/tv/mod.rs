@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 pub mod alerts;
 pub mod articles;
+pub mod branch;
 pub mod cache;
 pub mod cameras;
 pub mod health;
@@ -615,6 +616,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // The alert pages first: their addresses must not fall to a wider pattern.
     cfg.configure(alerts::routes)
         .configure(articles::routes)
+        .configure(branch::routes)
         .configure(health::routes)
         .configure(cameras::routes)
         .configure(roster::routes)
