@@ -209,7 +209,7 @@ pub async fn section_list(
                     )),
                     poster: details
                         .and_then(|v| v.poster_media_id)
-                        .map(|m| media::url(m, Rendition::Thumb)),
+                        .map(|m| media::url(m, Rendition::thumb_for(screen.is_sd()))),
                     duration: duration(details.and_then(|v| v.duration_seconds)),
                 }
             })
@@ -381,6 +381,8 @@ impl VideoPage {
         }
         let (player_w, player_h) = frame.screen.player_size();
         let summary_columns = frame.screen.summary_columns();
+        // An SD box gets a poster resized for its smaller player.
+        let poster = Rendition::page_for(frame.screen.is_sd());
         VideoPage {
             frame,
             player_w,
@@ -400,7 +402,8 @@ impl VideoPage {
             )),
             player: Player::new(
                 src,
-                rev.poster_media_id.map(|m| media::url(m, Rendition::Page)),
+                rev.poster_media_id
+                    .map(|m| media::url(m, poster)),
             ),
         }
     }
@@ -428,7 +431,7 @@ async fn read(
         .db
         .run(move |conn| {
             let (article, mut rev) = articles::for_tv(conn, &scope, id, now)?;
-            rev.body = articles::tv_body(conn, &rev.body)?;
+            rev.body = articles::tv_body(conn, &rev.body, screen.is_sd())?;
             Ok((article, rev))
         })
         .await?;
