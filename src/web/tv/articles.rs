@@ -256,7 +256,12 @@ pub async fn section_list(
                     .unwrap_or_default(),
             })
             .collect();
-        let columns = if screen.is_sd() { 150 } else { 200 };
+        // What fits under the rows (SD: three lines, two under the tabs).
+        let columns = match (screen.is_sd(), tabs.is_empty()) {
+            (true, true) => 150,
+            (true, false) => 96,
+            (false, _) => 200,
+        };
         let filler = newest.map(|rev| Filler {
             title: crate::text::cut(&rev.title, columns / 3),
             text_html: crate::text::wbr(&crate::text::cut(
