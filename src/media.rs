@@ -1066,7 +1066,13 @@ mod tests {
         // Small pictures are never enlarged.
         assert_eq!(sd_page_size(120, 80), (120, 80));
         let clear = prepare(&png_rgba(40, 30, 128)).unwrap();
-        let sd = derive(1, &clear.page.bytes, clear.page.content_type, Shape::Fit(bw, bh)).unwrap();
+        let sd = derive(
+            1,
+            &clear.page.bytes,
+            clear.page.content_type,
+            Shape::Fit(bw, bh),
+        )
+        .unwrap();
         assert_eq!(sd.content_type, "image/png");
         assert!(derive(1, b"junk", "image/jpeg", Shape::Fit(bw, bh)).is_err());
     }

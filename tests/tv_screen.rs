@@ -255,15 +255,24 @@ fn kept_renditions(app: &TestApp) -> i64 {
 async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
     let app = TestApp::demo();
     let mut sd = app.client().await;
-    sd.get("/tv?stbid=STB0001&screen=sd").await.assert_status(302);
+    sd.get("/tv?stbid=STB0001&screen=sd")
+        .await
+        .assert_status(302);
     let mut hd = app.client().await;
 
     // The 点播 grid: SD posters at 176x99, HD ones at 224x126.
     let grid = sd.get(&format!("{HOME}/videos")).await;
     grid.assert_status(200);
     let src = img_src(&grid.body, "/sdthumb").unwrap_or_else(|| panic!("{}", grid.body));
-    assert!(grid.body.contains("width=\"176\" height=\"99\""), "{}", grid.body);
-    assert!(!grid.body.contains("/thumb\""), "an HD poster on an SD page");
+    assert!(
+        grid.body.contains("width=\"176\" height=\"99\""),
+        "{}",
+        grid.body
+    );
+    assert!(
+        !grid.body.contains("/thumb\""),
+        "an HD poster on an SD page"
+    );
     let before = kept_renditions(&app);
     let (size, kind) = image_size(&mut sd, &src).await;
     assert_eq!(size, (176, 99));
@@ -299,7 +308,10 @@ async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
     let hd_poster = img_src(&hd_page.body, "/page").unwrap_or_else(|| panic!("{}", hd_page.body));
     assert!(!hd_page.body.contains("/sdpage"));
     let (hw, hh) = image_size(&mut hd, &hd_poster).await.0;
-    assert!(hw > w && hh > h, "HD poster {hw}x{hh} not larger than SD {w}x{h}");
+    assert!(
+        hw > w && hh > h,
+        "HD poster {hw}x{hh} not larger than SD {w}x{h}"
+    );
 
     // Article images: SD pages point at the sdpage rendition with its size.
     let id: i64 = poster
@@ -326,5 +338,7 @@ async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
         "{hd_body}"
     );
     // Unknown renditions are still a 404.
-    sd.get(&format!("/media/{id}/huge")).await.assert_status(404);
+    sd.get(&format!("/media/{id}/huge"))
+        .await
+        .assert_status(404);
 }

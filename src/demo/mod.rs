@@ -182,7 +182,8 @@ pub fn load_with_token(
 }
 
 /// The demo alert's text: how [`renew_alert`] knows the demo's own alert.
-pub const ALERT_TEXT: &str = "黄河路街道气象预警：未来24小时有大风降温，请关好门窗，收好晾晒的粮食，老人小孩减少外出。";
+pub const ALERT_TEXT: &str =
+    "黄河路街道气象预警：未来24小时有大风降温，请关好门窗，收好晾晒的粮食，老人小孩减少外出。";
 /// How long the demo alert lasts from its start, and from each renewal.
 pub const ALERT_DAYS: i64 = 7;
 /// A running `serve --demo` renews the demo alert once less than this is

@@ -258,7 +258,7 @@ pub async fn section_list(
             .collect();
         // What fits under the rows (SD: three lines, two under the tabs).
         let columns = match (screen.is_sd(), tabs.is_empty()) {
-            (true, true) => 150,
+            (true, true) => 128,
             (true, false) => 96,
             (false, _) => 200,
         };
@@ -405,11 +405,7 @@ impl VideoPage {
                 },
                 summary_columns,
             )),
-            player: Player::new(
-                src,
-                rev.poster_media_id
-                    .map(|m| media::url(m, poster)),
-            ),
+            player: Player::new(src, rev.poster_media_id.map(|m| media::url(m, poster))),
         }
     }
 }
