@@ -1184,7 +1184,10 @@ fn every_key_of_every_hd_page_is_on_the_screen() {
     let home = tv.open(HOME);
     assert_eq!(home.h1, "耿井村");
     // Seven or more tiles take a third row.
-    assert!(tv.rects(".tile").len() >= 7, "the demo home has three rows of tiles");
+    assert!(
+        tv.rects(".tile").len() >= 7,
+        "the demo home has three rows of tiles"
+    );
     for (_, path) in page_kinds(&s.app) {
         tv.open(&path);
         assert_eq!(keys_cut_off(tv), "", "{path}: keys outside the screen");
