@@ -642,7 +642,7 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
     let app = TestApp::demo();
     let offset = FixedOffset::east_opt(8 * 3600).expect("offset");
     let township = app.place_id("huanghelu");
-    assert!(demo::load_alert(&mut *app.conn(), offset).expect("demo alert"));
+    assert!(demo::load_alert(&mut app.conn(), offset).expect("demo alert"));
     let id = newest(&app);
 
     // Days later: the demo alert has run out; boxes get no alert page.
@@ -658,7 +658,7 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
     tv.get("/tv/v/gengjing").await.assert_status(200);
 
     // `serve --demo` renews it at start, and tells the TV pages.
-    let before = village_portal::changes::generations(&mut *app.conn()).expect("generations");
+    let before = village_portal::changes::generations(&mut app.conn()).expect("generations");
     app.state.start_demo_alert_keeper();
     let renewed = ends_at(&app, id);
     let now = village_portal::time::now();
@@ -667,7 +667,7 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
             && renewed <= now + Duration::days(ALERT_DAYS),
         "ends {renewed}, now {now}"
     );
-    let after = village_portal::changes::generations(&mut *app.conn()).expect("generations");
+    let after = village_portal::changes::generations(&mut app.conn()).expect("generations");
     assert_ne!(
         before.get(&township),
         after.get(&township),
@@ -689,11 +689,11 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
     assert_eq!(audited, 1);
 
     // With more than six days left it is left as it is.
-    assert!(!demo::renew_alert(&mut *app.conn(), now).expect("renew"));
+    assert!(!demo::renew_alert(&mut app.conn(), now).expect("renew"));
     assert_eq!(ends_at(&app, id), renewed);
     // A day later it is renewed again (the keeper checks hourly).
     let tomorrow = now + Duration::days(1) + Duration::minutes(1);
-    assert!(demo::renew_alert(&mut *app.conn(), tomorrow).expect("renew"));
+    assert!(demo::renew_alert(&mut app.conn(), tomorrow).expect("renew"));
     // Renewed from the time of renewal (PostgreSQL keeps microseconds).
     let gap = ends_at(&app, id) - (tomorrow + Duration::days(ALERT_DAYS));
     assert!(gap.num_milliseconds().abs() < 1000, "off by {gap}");
@@ -705,7 +705,7 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let later = now + Duration::days(30);
-    assert!(!demo::renew_alert(&mut *app.conn(), later).expect("renew"));
+    assert!(!demo::renew_alert(&mut app.conn(), later).expect("renew"));
     let ended: Option<chrono::NaiveDateTime> = alerts::table
         .find(id)
         .select(alerts::ended_at)
@@ -717,7 +717,7 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
     let theirs = township_alert(&app, "yellow", ALERT_TEXT).await;
     let theirs_end = ends_at(&app, theirs);
     let far = now + Duration::days(60);
-    assert!(!demo::renew_alert(&mut *app.conn(), far).expect("renew"));
+    assert!(!demo::renew_alert(&mut app.conn(), far).expect("renew"));
     assert_eq!(ends_at(&app, theirs), theirs_end);
 }
 
@@ -725,5 +725,5 @@ async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
 async fn a_database_without_the_demo_renews_nothing() {
     let app = TestApp::builder().build();
     let now = village_portal::time::now();
-    assert!(!village_portal::demo::renew_alert(&mut *app.conn(), now).expect("renew"));
+    assert!(!village_portal::demo::renew_alert(&mut app.conn(), now).expect("renew"));
 }

@@ -321,8 +321,7 @@ async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{poster}"));
     let body = format!("<p>看图</p><img src=\"/media/{id}/full\" width=\"1152\" height=\"648\">");
-    let sd_body =
-        village_portal::articles::tv_body(&mut *app.conn(), &body, true).expect("sd body");
+    let sd_body = village_portal::articles::tv_body(&mut app.conn(), &body, true).expect("sd body");
     assert!(
         sd_body.contains(&format!(
             "<img src=\"/media/{id}/sdpage\" width=\"{w}\" height=\"{h}\""
@@ -330,7 +329,7 @@ async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
         "{sd_body}"
     );
     let hd_body =
-        village_portal::articles::tv_body(&mut *app.conn(), &body, false).expect("hd body");
+        village_portal::articles::tv_body(&mut app.conn(), &body, false).expect("hd body");
     assert!(
         hd_body.contains(&format!(
             "<img src=\"/media/{id}/page\" width=\"{hw}\" height=\"{hh}\""

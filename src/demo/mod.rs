@@ -273,7 +273,7 @@ pub fn renew_alert(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<b
         crate::changes::touch(conn, township.id)?;
         crate::audit::record(
             conn,
-            &Actor::system("demo", scope.clone()),
+            &Actor::system("demo", scope),
             crate::audit::Event {
                 action: "alert.renew",
                 target_type: "alert",
