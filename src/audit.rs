@@ -86,6 +86,7 @@ pub fn action_label(action: &str) -> &str {
         "media.upload" => "上传图片",
         "alert.create" => "发布预警",
         "alert.end" => "结束预警",
+        "alert.renew" => "续期演示预警",
         "household.pin_reset" => "重置住户 PIN",
         "station.create" => "新建健康小屋",
         "station.update" => "修改健康小屋",

@@ -100,7 +100,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 load_demo_if_empty(&db, &config)?;
             }
             let state = AppState::with_db(config, db)?;
-            serve(state)
+            serve(state, demo)
         }
         Command::Migrate => {
             Database::open(&config.database_url, 1)?;
@@ -137,13 +137,16 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(state: AppState) -> Result<(), String> {
+fn serve(state: AppState, demo: bool) -> Result<(), String> {
     let bind = state.config.bind.clone();
     if state.config.camera_worker {
         state.start_camera_worker();
     }
     state.start_voice_sweep();
     state.start_webhook_worker();
+    if demo {
+        state.start_demo_alert_keeper();
+    }
     actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
             .bind(&bind)

@@ -171,6 +171,31 @@ impl AppState {
         });
     }
 
+    /// Keeps the demo's own alert live (`serve --demo`): renews it now and
+    /// then checks every hour (`demo::renew_alert` decides; it renews only
+    /// the demo's untouched alert of a demo database).
+    pub fn start_demo_alert_keeper(&self) {
+        let (db, cache) = (self.db.clone(), self.tv_cache.clone());
+        let renew = move || {
+            let renewed = db
+                .get()
+                .and_then(|mut c| demo::renew_alert(&mut c, time::now()));
+            match renewed {
+                Ok(true) => {
+                    cache.mark_dirty();
+                    log::info!("demo alert renewed for {} days", demo::ALERT_DAYS);
+                }
+                Ok(false) => {}
+                Err(e) => log::warn!("demo alert renewal: {e}"),
+            }
+        };
+        renew();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            renew();
+        });
+    }
+
     /// Starts this instance's camera worker (`serve` does, when configured).
     pub fn start_camera_worker(&self) {
         cameras::worker::start(

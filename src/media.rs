@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{Action, Actor, PlaceScope};
 use crate::audit::{self, Event};
-use crate::db::schema::{blobs, media};
+use crate::db::schema::{blobs, media, media_renditions};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::places;
@@ -49,6 +49,12 @@ pub const PAGE_BOX: (u32, u32) = (760, 380);
 pub const TILE_SIZE: (u32, u32) = (360, 203);
 /// The exact size of the `thumb` rendition.
 pub const THUMB_SIZE: (u32, u32) = (224, 126);
+/// The exact size of the `sdthumb` rendition: a video poster in the SD
+/// profile's grid (`Screen::poster_size`).
+pub const SD_THUMB_SIZE: (u32, u32) = (176, 99);
+/// The box the `sdpage` rendition fits in: the SD profile's player and the
+/// images of its article pages (under its 480 px text column).
+pub const SD_PAGE_BOX: (u32, u32) = (400, 225);
 /// The most pictures decoded at once by this process: each may take a few
 /// hundred MB while it is being decoded and resized.
 const DECODE_SLOTS: usize = 2;
@@ -73,8 +79,24 @@ pub enum Rendition {
     /// Fits 760x380, for an image inside a TV article page.
     Page,
     /// Exactly 224x126, for video posters in a TV grid (eight fit a page
-    /// with two lines of title each). Made from the tile when asked for.
+    /// with two lines of title each). Made from the tile when first asked
+    /// for, then kept.
     Thumb,
+    /// Exactly 176x99: a video poster in an SD (720x576) grid. Made from
+    /// the tile when first asked for, then kept.
+    SdThumb,
+    /// Fits 400x225: the SD profile's player poster and article images.
+    /// Made from the page rendition when first asked for, then kept.
+    SdPage,
+}
+
+/// How a derived rendition is made from a stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Scaled and cropped to exactly this size.
+    Exact(u32, u32),
+    /// Shrunk to fit this box, keeping its aspect.
+    Fit(u32, u32),
 }
 
 impl Rendition {
@@ -84,6 +106,40 @@ impl Rendition {
             Rendition::Tile => "tile",
             Rendition::Page => "page",
             Rendition::Thumb => "thumb",
+            Rendition::SdThumb => "sdthumb",
+            Rendition::SdPage => "sdpage",
+        }
+    }
+
+    /// For a rendition made on demand: the stored one it is made from and
+    /// how. `None` for those made at upload.
+    fn derived(self) -> Option<(Rendition, Shape)> {
+        match self {
+            Rendition::Full | Rendition::Tile | Rendition::Page => None,
+            Rendition::Thumb => Some((Rendition::Tile, Shape::Exact(THUMB_SIZE.0, THUMB_SIZE.1))),
+            Rendition::SdThumb => Some((
+                Rendition::Tile,
+                Shape::Exact(SD_THUMB_SIZE.0, SD_THUMB_SIZE.1),
+            )),
+            Rendition::SdPage => Some((Rendition::Page, Shape::Fit(SD_PAGE_BOX.0, SD_PAGE_BOX.1))),
+        }
+    }
+
+    /// The rendition of article images on a TV page of this profile.
+    pub fn page_for(sd: bool) -> Rendition {
+        if sd {
+            Rendition::SdPage
+        } else {
+            Rendition::Page
+        }
+    }
+
+    /// The rendition of a video poster in a TV grid of this profile.
+    pub fn thumb_for(sd: bool) -> Rendition {
+        if sd {
+            Rendition::SdThumb
+        } else {
+            Rendition::Thumb
         }
     }
 
@@ -93,6 +149,8 @@ impl Rendition {
             "tile" => Some(Rendition::Tile),
             "page" => Some(Rendition::Page),
             "thumb" => Some(Rendition::Thumb),
+            "sdthumb" => Some(Rendition::SdThumb),
+            "sdpage" => Some(Rendition::SdPage),
             _ => None,
         }
     }
@@ -654,9 +712,13 @@ pub fn ingest(
 
 // ------------------------------------------------------------ reading
 
-/// The `page` rendition sizes of the images with these keys, for TV article
-/// pages: (key, id, width, height).
-pub fn page_sizes(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<(String, i64, i32, i32)>> {
+/// The sizes of the images with these keys as a TV article page of this
+/// profile shows them (`Rendition::page_for`): (key, id, width, height).
+pub fn page_sizes(
+    conn: &mut DbConn,
+    keys: &[String],
+    sd: bool,
+) -> AppResult<Vec<(String, i64, i32, i32)>> {
     let (ids, tokens) = split_keys(keys);
     let rows: Vec<(i64, String, i32, i32)> = media::table
         .filter(media::id.eq_any(ids).or(media::token.eq_any(tokens)))
@@ -674,7 +736,12 @@ pub fn page_sizes(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<(String, 
                 Key::Id(id) => rows.iter().find(|r| r.0 == id),
                 Key::Token(t) => rows.iter().find(|r| r.1 == t),
             }?;
-            Some((key.clone(), row.0, row.2, row.3))
+            if !sd {
+                return Some((key.clone(), row.0, row.2, row.3));
+            }
+            // What `derive` makes of the page rendition: the same sizes.
+            let (w, h) = sd_page_size(row.2, row.3);
+            Some((key.clone(), row.0, w, h))
         })
         .collect())
 }
@@ -764,7 +831,15 @@ pub fn list_for_place(
     Ok((rows, total))
 }
 
-fn blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
+/// The size of the `sdpage` rendition of a page rendition this size.
+pub fn sd_page_size(page_width: i32, page_height: i32) -> (i32, i32) {
+    let side = |v: i32| u32::try_from(v.max(1)).unwrap_or(1);
+    let (w, h) = fit_size(side(page_width), side(page_height), SD_PAGE_BOX);
+    (int(w), int(h))
+}
+
+/// The blob of a rendition made at upload.
+fn stored_blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
     let (full, tile, page) = media::table
         .find(id)
         .select((
@@ -777,25 +852,79 @@ fn blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
         .ok_or_else(|| AppError::not_found("这张图片"))?;
     Ok(match kind {
         Rendition::Full => full,
-        Rendition::Tile | Rendition::Thumb => tile,
-        Rendition::Page => page,
+        Rendition::Tile | Rendition::Thumb | Rendition::SdThumb => tile,
+        Rendition::Page | Rendition::SdPage => page,
     })
+}
+
+/// The blob of any rendition: a derived one is made and kept the first
+/// time it is asked for, so it is resized once for every instance.
+fn blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<i64> {
+    let Some((source, shape)) = kind.derived() else {
+        return stored_blob_id(conn, id, kind);
+    };
+    if let Some(blob) = kept_blob_id(conn, id, kind)? {
+        return Ok(blob);
+    }
+    let source_blob = stored_blob_id(conn, id, source)?;
+    let (data, content_type) = blobs::table
+        .find(source_blob)
+        .select((blobs::data, blobs::content_type))
+        .first::<(Vec<u8>, String)>(conn)?;
+    let encoded = derive(id, &data, &content_type, shape)?;
+    let kept = db::write(conn, |c| -> AppResult<i64> {
+        if let Some(blob) = kept_blob_id(c, id, kind)? {
+            return Ok(blob);
+        }
+        let blob = put_blob(c, &encoded)?;
+        diesel::insert_into(media_renditions::table)
+            .values((
+                media_renditions::media_id.eq(id),
+                media_renditions::kind.eq(kind.as_str()),
+                media_renditions::blob_id.eq(blob),
+                media_renditions::width.eq(int(encoded.width)),
+                media_renditions::height.eq(int(encoded.height)),
+                media_renditions::created_at.eq(crate::time::now()),
+            ))
+            .execute(c)?;
+        Ok(blob)
+    });
+    match kept {
+        Ok(blob) => Ok(blob),
+        // Another instance kept it first (PostgreSQL): use theirs.
+        Err(e) => kept_blob_id(conn, id, kind)?.ok_or(e),
+    }
+}
+
+fn kept_blob_id(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<Option<i64>> {
+    Ok(media_renditions::table
+        .find((id, kind.as_str()))
+        .select(media_renditions::blob_id)
+        .first::<i64>(conn)
+        .optional()?)
+}
+
+/// Resizes a stored rendition's bytes into a derived one.
+fn derive(id: i64, data: &[u8], content_type: &str, shape: Shape) -> AppResult<Encoded> {
+    let format = if content_type == "image/png" {
+        ImageFormat::Png
+    } else {
+        ImageFormat::Jpeg
+    };
+    let source = image::load_from_memory_with_format(data, format)
+        .map_err(|e| AppError::internal(format!("stored rendition of {id} does not decode"), e))?;
+    let resized = match shape {
+        Shape::Exact(w, h) if (source.width(), source.height()) == (w, h) => source,
+        Shape::Exact(w, h) => source.resize_to_fill(w, h, FilterType::Triangle),
+        Shape::Fit(w, h) => fit(&source, (w, h)),
+    };
+    encode(&resized, format == ImageFormat::Png)
 }
 
 /// The hex SHA-256 of a rendition (its ETag), without loading its bytes.
 pub fn rendition_sha(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<String> {
     let blob = blob_id(conn, id, kind)?;
-    let sha: String = blobs::table.find(blob).select(blobs::sha256).first(conn)?;
-    Ok(thumb_tag(sha, kind))
-}
-
-/// The thumb is made from the tile: its tag is the tile's, marked.
-fn thumb_tag(sha: String, kind: Rendition) -> String {
-    if kind == Rendition::Thumb {
-        format!("{sha}-thumb")
-    } else {
-        sha
-    }
+    Ok(blobs::table.find(blob).select(blobs::sha256).first(conn)?)
 }
 
 /// A rendition's bytes, content type and hash.
@@ -805,29 +934,10 @@ pub fn rendition(conn: &mut DbConn, id: i64, kind: Rendition) -> AppResult<Store
         .find(blob)
         .select((blobs::data, blobs::content_type, blobs::sha256))
         .first::<(Vec<u8>, String, String)>(conn)?;
-    if kind != Rendition::Thumb {
-        return Ok(StoredRendition {
-            data,
-            content_type,
-            sha256,
-        });
-    }
-    let format = if content_type == "image/png" {
-        ImageFormat::Png
-    } else {
-        ImageFormat::Jpeg
-    };
-    let tile = image::load_from_memory_with_format(&data, format)
-        .map_err(|e| AppError::internal(format!("stored tile {id} does not decode"), e))?;
-    let (w, h) = THUMB_SIZE;
-    let thumb = encode(
-        &tile.resize_exact(w, h, FilterType::Triangle),
-        format == ImageFormat::Png,
-    )?;
     Ok(StoredRendition {
-        data: thumb.bytes,
-        content_type: thumb.content_type.into(),
-        sha256: thumb_tag(sha256, kind),
+        data,
+        content_type,
+        sha256,
     })
 }
 
@@ -954,6 +1064,32 @@ mod tests {
     }
 
     #[test]
+    fn derived_renditions_have_their_sizes() {
+        let p = prepare(&jpeg(2000, 1000)).unwrap();
+        let thumb = derive(1, &p.tile.bytes, p.tile.content_type, Shape::Exact(176, 99)).unwrap();
+        assert_eq!((thumb.width, thumb.height), SD_THUMB_SIZE);
+        let back = image::load_from_memory(&thumb.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), SD_THUMB_SIZE);
+        let (bw, bh) = SD_PAGE_BOX;
+        let sd = derive(1, &p.page.bytes, p.page.content_type, Shape::Fit(bw, bh)).unwrap();
+        let expect = sd_page_size(int(p.page.width), int(p.page.height));
+        assert_eq!((int(sd.width), int(sd.height)), expect);
+        assert_eq!(expect, (400, 200));
+        // Small pictures are never enlarged.
+        assert_eq!(sd_page_size(120, 80), (120, 80));
+        let clear = prepare(&png_rgba(40, 30, 128)).unwrap();
+        let sd = derive(
+            1,
+            &clear.page.bytes,
+            clear.page.content_type,
+            Shape::Fit(bw, bh),
+        )
+        .unwrap();
+        assert_eq!(sd.content_type, "image/png");
+        assert!(derive(1, b"junk", "image/jpeg", Shape::Fit(bw, bh)).is_err());
+    }
+
+    #[test]
     fn names_are_cleaned() {
         assert_eq!(clean_name("C:\\fakepath\\照片.jpg"), "照片.jpg");
         assert_eq!(clean_name("../../etc/passwd"), "passwd");
@@ -967,6 +1103,16 @@ mod tests {
         assert_eq!(Rendition::parse("full"), Some(Rendition::Full));
         assert_eq!(Rendition::parse("tile"), Some(Rendition::Tile));
         assert_eq!(Rendition::parse("orig"), None);
+        for kind in [
+            Rendition::Full,
+            Rendition::Tile,
+            Rendition::Page,
+            Rendition::Thumb,
+            Rendition::SdThumb,
+            Rendition::SdPage,
+        ] {
+            assert_eq!(Rendition::parse(kind.as_str()), Some(kind));
+        }
         assert_eq!(url(7, Rendition::Tile), "/media/7/tile");
     }
 }

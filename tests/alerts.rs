@@ -626,3 +626,104 @@ async fn a_pin_submission_is_never_redirected() {
         .await;
     assert_ne!(res.status, 302, "a POST was sent to the alert page");
 }
+
+/// The demo alert's end, read back.
+fn ends_at(app: &TestApp, id: i64) -> chrono::NaiveDateTime {
+    alerts::table
+        .find(id)
+        .select(alerts::ends_at)
+        .first(&mut *app.conn())
+        .expect("the alert")
+}
+
+#[actix_web::test]
+async fn a_running_demo_keeps_its_own_alert_live_and_nobody_elses() {
+    use village_portal::demo::{self, ALERT_DAYS, ALERT_TEXT};
+    let app = TestApp::demo();
+    let offset = FixedOffset::east_opt(8 * 3600).expect("offset");
+    let township = app.place_id("huanghelu");
+    assert!(demo::load_alert(&mut app.conn(), offset).expect("demo alert"));
+    let id = newest(&app);
+
+    // Days later: the demo alert has run out; boxes get no alert page.
+    let now = village_portal::time::now();
+    diesel::update(alerts::table.find(id))
+        .set((
+            alerts::starts_at.eq(now - Duration::days(8)),
+            alerts::ends_at.eq(now - Duration::hours(1)),
+        ))
+        .execute(&mut *app.conn())
+        .expect("age the alert");
+    let mut tv = tv_box(&app, None).await;
+    tv.get("/tv/v/gengjing").await.assert_status(200);
+
+    // `serve --demo` renews it at start, and tells the TV pages.
+    let before = village_portal::changes::generations(&mut app.conn()).expect("generations");
+    app.state.start_demo_alert_keeper();
+    let renewed = ends_at(&app, id);
+    let now = village_portal::time::now();
+    assert!(
+        renewed > now + Duration::days(ALERT_DAYS) - Duration::minutes(5)
+            && renewed <= now + Duration::days(ALERT_DAYS),
+        "ends {renewed}, now {now}"
+    );
+    let after = village_portal::changes::generations(&mut app.conn()).expect("generations");
+    assert_ne!(
+        before.get(&township),
+        after.get(&township),
+        "the township's pages were not touched"
+    );
+    let res = tv.get("/tv/v/gengjing").await;
+    res.assert_status(302);
+    assert!(
+        res.location()
+            .is_some_and(|l| l.starts_with(&format!("/tv/v/gengjing/alert/{id}"))),
+        "{:?}",
+        res.location()
+    );
+    let audited: i64 = village_portal::db::schema::audit_log::table
+        .filter(village_portal::db::schema::audit_log::action.eq("alert.renew"))
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("audit");
+    assert_eq!(audited, 1);
+
+    // With more than six days left it is left as it is.
+    assert!(!demo::renew_alert(&mut app.conn(), now).expect("renew"));
+    assert_eq!(ends_at(&app, id), renewed);
+    // A day later it is renewed again (the keeper checks hourly).
+    let tomorrow = now + Duration::days(1) + Duration::minutes(1);
+    assert!(demo::renew_alert(&mut app.conn(), tomorrow).expect("renew"));
+    // Renewed from the time of renewal (PostgreSQL keeps microseconds).
+    let gap = ends_at(&app, id) - (tomorrow + Duration::days(ALERT_DAYS));
+    assert!(gap.num_milliseconds().abs() < 1000, "off by {gap}");
+
+    // An official ends it early: it stays ended.
+    let mut official = signed_in(&app, "official").await;
+    let res = official
+        .post_signed(&format!("/admin/alerts/{id}/end"), &[])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let later = now + Duration::days(30);
+    assert!(!demo::renew_alert(&mut app.conn(), later).expect("renew"));
+    let ended: Option<chrono::NaiveDateTime> = alerts::table
+        .find(id)
+        .select(alerts::ended_at)
+        .first(&mut *app.conn())
+        .expect("the alert");
+    assert!(ended.is_some());
+
+    // An official's alert with the very same text is never renewed.
+    let theirs = township_alert(&app, "yellow", ALERT_TEXT).await;
+    let theirs_end = ends_at(&app, theirs);
+    let far = now + Duration::days(60);
+    assert!(!demo::renew_alert(&mut app.conn(), far).expect("renew"));
+    assert_eq!(ends_at(&app, theirs), theirs_end);
+}
+
+#[actix_web::test]
+async fn a_database_without_the_demo_renews_nothing() {
+    let app = TestApp::builder().build();
+    let now = village_portal::time::now();
+    assert!(!village_portal::demo::renew_alert(&mut app.conn(), now).expect("renew"));
+}

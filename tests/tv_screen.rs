@@ -222,3 +222,122 @@ async fn a_short_list_shows_the_start_of_its_newest_item() {
     let full = c.get(&format!("{HOME}/news")).await;
     assert!(!full.body.contains("class=\"filler\""));
 }
+
+/// The first `<img src="...">` address in a page that contains `needle`.
+fn img_src(body: &str, needle: &str) -> Option<String> {
+    body.split("<img src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|src| src.contains(needle))
+        .map(str::to_string)
+}
+
+/// Fetches an image and returns its decoded size and content type.
+async fn image_size(
+    c: &mut crate::util::Client<impl crate::util::AppService>,
+    src: &str,
+) -> ((u32, u32), String) {
+    let res = c.get(src).await;
+    res.assert_status(200);
+    let kind = res.header("content-type").unwrap_or_default().to_string();
+    let img = image::load_from_memory(&res.bytes).unwrap_or_else(|e| panic!("{src}: {e}"));
+    ((img.width(), img.height()), kind)
+}
+
+fn kept_renditions(app: &TestApp) -> i64 {
+    village_portal::db::schema::media_renditions::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count renditions")
+}
+
+#[actix_web::test]
+async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
+    let app = TestApp::demo();
+    let mut sd = app.client().await;
+    sd.get("/tv?stbid=STB0001&screen=sd")
+        .await
+        .assert_status(302);
+    let mut hd = app.client().await;
+
+    // The 点播 grid: SD posters at 176x99, HD ones at 224x126.
+    let grid = sd.get(&format!("{HOME}/videos")).await;
+    grid.assert_status(200);
+    let src = img_src(&grid.body, "/sdthumb").unwrap_or_else(|| panic!("{}", grid.body));
+    assert!(
+        grid.body.contains("width=\"176\" height=\"99\""),
+        "{}",
+        grid.body
+    );
+    assert!(
+        !grid.body.contains("/thumb\""),
+        "an HD poster on an SD page"
+    );
+    let before = kept_renditions(&app);
+    let (size, kind) = image_size(&mut sd, &src).await;
+    assert_eq!(size, (176, 99));
+    assert_eq!(kind, "image/jpeg");
+    // Resized once and kept: asking again stores nothing new.
+    assert_eq!(kept_renditions(&app), before + 1);
+    let again = sd.get(&src).await;
+    again.assert_status(200);
+    assert_eq!(kept_renditions(&app), before + 1);
+    let etag = again.header("etag").unwrap_or_default().to_string();
+    assert!(etag.len() > 60, "{etag}");
+
+    let hd_grid = hd.get(&format!("{HOME}/videos")).await;
+    let hd_src = img_src(&hd_grid.body, "/thumb").unwrap_or_else(|| panic!("{}", hd_grid.body));
+    assert!(!hd_grid.body.contains("/sdthumb"));
+    assert_eq!(image_size(&mut hd, &hd_src).await.0, (224, 126));
+
+    // A video page: the SD player's poster fits its 400x225 box.
+    let href = grid
+        .body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|h| h.starts_with("/tv/v/gengjing/a/"))
+        .unwrap_or_else(|| panic!("no video in {}", grid.body))
+        .to_string();
+    let page = sd.get(&href).await;
+    page.assert_status(200);
+    let poster = img_src(&page.body, "/sdpage").unwrap_or_else(|| panic!("{}", page.body));
+    let (w, h) = image_size(&mut sd, &poster).await.0;
+    assert!(w <= 400 && h <= 225 && w >= 300, "{w}x{h}");
+    let hd_page = hd.get(&href).await;
+    let hd_poster = img_src(&hd_page.body, "/page").unwrap_or_else(|| panic!("{}", hd_page.body));
+    assert!(!hd_page.body.contains("/sdpage"));
+    let (hw, hh) = image_size(&mut hd, &hd_poster).await.0;
+    assert!(
+        hw > w && hh > h,
+        "HD poster {hw}x{hh} not larger than SD {w}x{h}"
+    );
+
+    // Article images: SD pages point at the sdpage rendition with its size.
+    let id: i64 = poster
+        .trim_start_matches("/media/")
+        .split('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{poster}"));
+    let body = format!("<p>看图</p><img src=\"/media/{id}/full\" width=\"1152\" height=\"648\">");
+    let sd_body = village_portal::articles::tv_body(&mut app.conn(), &body, true).expect("sd body");
+    assert!(
+        sd_body.contains(&format!(
+            "<img src=\"/media/{id}/sdpage\" width=\"{w}\" height=\"{h}\""
+        )),
+        "{sd_body}"
+    );
+    let hd_body =
+        village_portal::articles::tv_body(&mut app.conn(), &body, false).expect("hd body");
+    assert!(
+        hd_body.contains(&format!(
+            "<img src=\"/media/{id}/page\" width=\"{hw}\" height=\"{hh}\""
+        )),
+        "{hd_body}"
+    );
+    // Unknown renditions are still a 404.
+    sd.get(&format!("/media/{id}/huge"))
+        .await
+        .assert_status(404);
+}

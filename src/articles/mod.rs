@@ -655,14 +655,16 @@ pub fn scheduled(conn: &mut DbConn, places: &[i64], now: NaiveDateTime) -> AppRe
         .load(conn)?)
 }
 
-/// A revision's body as TV pages show it: images at their `page` size.
-pub fn tv_body(conn: &mut DbConn, body: &str) -> AppResult<String> {
+/// A revision's body as TV pages show it: images at their `page` size, or
+/// for an SD (720x576) box at their `sdpage` size, resized on the server.
+pub fn tv_body(conn: &mut DbConn, body: &str, sd: bool) -> AppResult<String> {
     let keys = screen::image_keys(body);
     if keys.is_empty() {
         return Ok(body.to_string());
     }
-    let sizes = crate::media::page_sizes(conn, &keys)?;
-    Ok(screen::with_page_images(body, &sizes))
+    let sizes = crate::media::page_sizes(conn, &keys, sd)?;
+    let kind = crate::media::Rendition::page_for(sd);
+    Ok(screen::with_images(body, &sizes, kind.as_str()))
 }
 
 fn escape_like(s: &str) -> String {

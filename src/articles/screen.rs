@@ -231,11 +231,17 @@ pub fn image_keys(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// Points every image at its `page` rendition with that rendition's size
-/// (`sizes`: key, id, width, height); images not in `sizes` are left out.
-/// TV pages show only live content, whose media are public: their id
+/// Points every image at its `page` rendition (HD) with that rendition's
+/// size (`sizes`: key, id, width, height); images not in `sizes` are left
+/// out. TV pages show only live content, whose media are public: their id
 /// addresses them.
 pub fn with_page_images(body: &str, sizes: &[(String, i64, i32, i32)]) -> String {
+    with_images(body, sizes, "page")
+}
+
+/// As [`with_page_images`], pointing at the rendition named `kind` (the SD
+/// profile's `sdpage`), whose sizes `sizes` gives.
+pub fn with_images(body: &str, sizes: &[(String, i64, i32, i32)], kind: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(i) = rest.find("<img") {
@@ -249,7 +255,7 @@ pub fn with_page_images(body: &str, sizes: &[(String, i64, i32, i32)]) -> String
             image_key(tag).and_then(|key| sizes.iter().find(|s| s.0 == key))
         {
             out.push_str(&format!(
-                "<img src=\"/media/{id}/page\" width=\"{w}\" height=\"{h}\" alt=\"\">"
+                "<img src=\"/media/{id}/{kind}\" width=\"{w}\" height=\"{h}\" alt=\"\">"
             ));
         }
         rest = &rest[i + e + 1..];
@@ -423,6 +429,11 @@ mod tests {
         assert_eq!(
             out,
             "<p>看</p><img src=\"/media/7/page\" width=\"760\" height=\"428\" alt=\"\">"
+        );
+        let sd = with_images(body, &[("9".into(), 9, 400, 225)], "sdpage");
+        assert_eq!(
+            sd,
+            "<p>看</p><img src=\"/media/9/sdpage\" width=\"400\" height=\"225\" alt=\"\">"
         );
     }
 

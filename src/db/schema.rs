@@ -115,6 +115,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_renditions (media_id, kind) {
+        media_id -> BigInt,
+        kind -> Text,
+        blob_id -> BigInt,
+        width -> Integer,
+        height -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     articles (id) {
         id -> BigInt,
         place_id -> BigInt,
@@ -538,6 +549,7 @@ diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(observations -> residents (resident_id));
 diesel::joinable!(observations -> health_stations (station_id));
 diesel::joinable!(media -> places (place_id));
+diesel::joinable!(media_renditions -> media (media_id));
 diesel::joinable!(articles -> places (place_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(alerts -> places (place_id));
@@ -568,6 +580,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     place_generations,
     blobs,
     media,
+    media_renditions,
     articles,
     article_revisions,
     alerts,

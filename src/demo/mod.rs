@@ -181,6 +181,15 @@ pub fn load_with_token(
     Ok(report)
 }
 
+/// The demo alert's text: how [`renew_alert`] knows the demo's own alert.
+pub const ALERT_TEXT: &str =
+    "黄河路街道气象预警：未来24小时有大风降温，请关好门窗，收好晾晒的粮食，老人小孩减少外出。";
+/// How long the demo alert lasts from its start, and from each renewal.
+pub const ALERT_DAYS: i64 = 7;
+/// A running `serve --demo` renews the demo alert once less than this is
+/// left (it checks at start and then every hour, so it never ends).
+pub const ALERT_RENEW_BELOW_DAYS: i64 = 6;
+
 /// Starts the demo's yellow weather alert for 黄河路街道 (7 days) unless the
 /// township has one already. Kept apart from `load`: while it is live, every
 /// TV page of the township first shows the alert.
@@ -201,7 +210,7 @@ pub fn load_alert(conn: &mut DbConn, offset: FixedOffset) -> AppResult<bool> {
     }
     let actor = Actor::system("demo", places::scope(conn, &county)?);
     let ends = crate::articles::form::format_local(
-        Some(crate::time::now() + chrono::Duration::days(7)),
+        Some(crate::time::now() + chrono::Duration::days(ALERT_DAYS)),
         offset,
     );
     crate::alerts::create(
@@ -209,7 +218,7 @@ pub fn load_alert(conn: &mut DbConn, offset: FixedOffset) -> AppResult<bool> {
         &actor,
         &crate::alerts::AlertForm {
             level: "yellow".into(),
-            text: "黄河路街道气象预警：未来24小时有大风降温，请关好门窗，收好晾晒的粮食，老人小孩减少外出。".into(),
+            text: ALERT_TEXT.into(),
             target: township.id.to_string(),
             ends_at: ends,
             ..Default::default()
@@ -217,6 +226,64 @@ pub fn load_alert(conn: &mut DbConn, offset: FixedOffset) -> AppResult<bool> {
         offset,
     )?;
     Ok(true)
+}
+
+/// Keeps the demo's own alert live while `serve --demo` runs: once it has
+/// less than [`ALERT_RENEW_BELOW_DAYS`] left (or has run out), its end is
+/// moved to `now` + [`ALERT_DAYS`]. Only the demo's own alert is touched:
+/// on 黄河路街道 of a database with the demo county, made by the demo (no
+/// user), with the demo's text, for the whole township, and never ended by
+/// anyone (an official who ended it early keeps it ended; an alert a user
+/// made is never renewed). Returns whether it renewed one; the township's TV
+/// pages are touched so kept pages show the new end at once.
+pub fn renew_alert(conn: &mut DbConn, now: chrono::NaiveDateTime) -> AppResult<bool> {
+    use crate::db::schema::{alert_villages, alerts};
+    use diesel::prelude::*;
+    let (Some(county), Some(township)) = (
+        places::find_by_code(conn, COUNTY.0)?,
+        places::find_by_code(conn, "huanghelu")?,
+    ) else {
+        return Ok(false);
+    };
+    if township.parent_id != Some(county.id) {
+        return Ok(false);
+    }
+    let renew_below = now + chrono::Duration::days(ALERT_RENEW_BELOW_DAYS);
+    let new_end = now + chrono::Duration::days(ALERT_DAYS);
+    let scope = places::scope(conn, &county)?;
+    crate::db::write(conn, |conn| {
+        let ids: Vec<(i64, chrono::NaiveDateTime)> = alerts::table
+            .filter(alerts::place_id.eq(township.id))
+            .filter(alerts::created_by.is_null())
+            .filter(alerts::ended_at.is_null())
+            .filter(alerts::text.eq(ALERT_TEXT))
+            .filter(alerts::starts_at.le(now))
+            .filter(alerts::ends_at.lt(renew_below))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                alert_villages::table.filter(alert_villages::alert_id.eq(alerts::id)),
+            )))
+            .select((alerts::id, alerts::ends_at))
+            .load(conn)?;
+        let Some(&(id, old_end)) = ids.first() else {
+            return Ok(false);
+        };
+        diesel::update(alerts::table.find(id))
+            .set(alerts::ends_at.eq(new_end))
+            .execute(conn)?;
+        crate::changes::touch(conn, township.id)?;
+        crate::audit::record(
+            conn,
+            &Actor::system("demo", scope),
+            crate::audit::Event {
+                action: "alert.renew",
+                target_type: "alert",
+                target_id: Some(id),
+                place_id: Some(township.id),
+                summary: format!("demo alert kept live: ends_at {old_end} -> {new_end} (UTC)"),
+            },
+        )?;
+        Ok(true)
+    })
 }
 
 fn ensure_place(

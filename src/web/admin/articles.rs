@@ -622,7 +622,7 @@ async fn tv_preview(
             };
             // Shown as in the article's own place (for township content, its township).
             let mut rev = rev;
-            rev.body = articles::tv_body(c, &rev.body)?;
+            rev.body = articles::tv_body(c, &rev.body, false)?;
             let place = places::get(c, a.place_id)?;
             let parent = match place.parent_id {
                 Some(p) => Some(places::get(c, p)?),

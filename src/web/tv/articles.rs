@@ -239,7 +239,7 @@ pub async fn section_list(
                     )),
                     poster: details
                         .and_then(|v| v.poster_media_id)
-                        .map(|m| media::url(m, Rendition::Thumb)),
+                        .map(|m| media::url(m, Rendition::thumb_for(screen.is_sd()))),
                     duration: duration(details.and_then(|v| v.duration_seconds)),
                 }
             })
@@ -276,7 +276,12 @@ pub async fn section_list(
                     .unwrap_or_default(),
             })
             .collect();
-        let columns = if screen.is_sd() { 150 } else { 200 };
+        // What fits under the rows (SD: three lines, two under the tabs).
+        let columns = match (screen.is_sd(), tabs.is_empty()) {
+            (true, true) => 128,
+            (true, false) => 96,
+            (false, _) => 200,
+        };
         let filler = newest.map(|rev| Filler {
             title: crate::text::cut(&rev.title, columns / 3),
             text_html: crate::text::wbr(&crate::text::cut(
@@ -401,6 +406,8 @@ impl VideoPage {
         }
         let (player_w, player_h) = frame.screen.player_size();
         let summary_columns = frame.screen.summary_columns();
+        // An SD box gets a poster resized for its smaller player.
+        let poster = Rendition::page_for(frame.screen.is_sd());
         VideoPage {
             frame,
             player_w,
@@ -418,10 +425,7 @@ impl VideoPage {
                 },
                 summary_columns,
             )),
-            player: Player::new(
-                src,
-                rev.poster_media_id.map(|m| media::url(m, Rendition::Page)),
-            ),
+            player: Player::new(src, rev.poster_media_id.map(|m| media::url(m, poster))),
         }
     }
 }
@@ -448,7 +452,7 @@ async fn read(
         .db
         .run(move |conn| {
             let (article, mut rev) = articles::for_tv(conn, &scope, id, now)?;
-            rev.body = articles::tv_body(conn, &rev.body)?;
+            rev.body = articles::tv_body(conn, &rev.body, screen.is_sd())?;
             Ok((article, rev))
         })
         .await?;
