@@ -52,7 +52,7 @@ trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RTSP_PORT=$(free_port)
 APP_PORT=$(free_port)
-/usr/bin/python3 "$ROOT/tests/support/rtsp_camera.py" "$RTSP_PORT" cam bench-secret > "$TMP/rtsp.out" 2>/dev/null &
+/usr/bin/python3 "$ROOT/tests/support/rtsp_camera.py" "$RTSP_PORT" cam bench-secret > "$TMP/rtsp.out" 2>"$TMP/rtsp.err" &
 PIDS+=($!)
 for _ in $(seq 1 50); do grep -q ready "$TMP/rtsp.out" && break; sleep 0.2; done
 grep -q ready "$TMP/rtsp.out" || die "the RTSP camera did not start"
