@@ -122,7 +122,10 @@ END=$(date +%s.%N)
 echo "live_first_playlist_s=$(awk -v a="$START" -v b="$END" 'BEGIN { printf "%.2f", b - a }') (target < 4)"
 
 if command -v wrk >/dev/null && command -v nginx >/dev/null; then
-    mkdir -p "$TMP/www/list" "$TMP/www/cam" "$TMP/nginx"
+    mkdir -p "$TMP/www/list" "$TMP/www/cam" "$TMP/www/home" "$TMP/www/notices" "$TMP/nginx"
+    # The village's home and a notices list: the other TV pages' ratio, in the same run.
+    curl -s "$BASE/tv/v/songjia" > "$TMP/www/home/index.html"
+    curl -s "$BASE/tv/v/songjia/notices" > "$TMP/www/notices/index.html"
     curl -s "$BASE/tv/v/songjia/cameras" > "$TMP/www/list/index.html"
     curl -s "$BASE$CAM" > "$TMP/www/cam/index.html"
     NG_PORT=$(free_port)
@@ -138,7 +141,7 @@ EOF
     nginx -c "$TMP/nginx/nginx.conf"
     PIDS+=($(cat "$TMP/nginx/nginx.pid"))
     rate() { wrk -t2 -c64 -d"${SECS}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
-    for page in "list /tv/v/songjia/cameras" "camera $CAM"; do
+    for page in "home /tv/v/songjia" "notices /tv/v/songjia/notices" "list /tv/v/songjia/cameras" "camera $CAM"; do
         set -- $page
         P=$(rate "$BASE$2"); N=$(rate "http://127.0.0.1:$NG_PORT/$1/")
         echo "page=$1 portal_rps=$P nginx_rps=$N ratio=$(awk -v p="$P" -v n="$N" 'BEGIN { printf "%.2f", p / n }')"

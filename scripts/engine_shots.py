@@ -40,6 +40,8 @@ def fetch(base, path, cookies, method="GET", body=None):
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+        # The portal takes a PIN only from its own pages.
+        headers["Origin"] = f"{u.scheme}://{u.netloc}"
     c.request(method, path, body=body, headers=headers)
     r = c.getresponse()
     text = r.read().decode("utf-8", "replace")
@@ -107,7 +109,7 @@ def discover(base):
     if health:
         members_page = fetch(base, f"{V}/health/me", dict(cookies, **health))[2]
         out.append(("health-members", f"{V}/health/me", health))
-        members = [h for h in links(members_page, f"{V}/health/me/") if "/key/" not in h and not h.endswith("/exit")]
+        members = [h for h in links(members_page, f"{V}/health/me/") if "/key/" not in h and "/exit" not in h]
         if members:
             out.append(("health-member", members[0], health))
     return seen, out

@@ -252,7 +252,7 @@ fn count_rows(app: &TestApp) -> (i64, i64) {
 }
 
 /// The demo county with its media library emptied (the demo's own photos,
-/// the videos' posters and their audit rows removed), so counts here start
+/// the videos' posters, the meetings' photos and their audit rows removed), so counts here start
 /// from zero.
 fn empty_library() -> TestApp {
     let app = TestApp::demo();
@@ -262,6 +262,20 @@ fn empty_library() -> TestApp {
             .set(village_portal::db::schema::article_revisions::poster_media_id.eq(None::<i64>))
             .execute(&mut *conn)
             .expect("forget posters");
+        {
+            use village_portal::db::schema::{branch_meetings, cadres, media_renditions};
+            diesel::update(branch_meetings::table)
+                .set(branch_meetings::photo_id.eq(None::<i64>))
+                .execute(&mut *conn)
+                .expect("forget meeting photos");
+            diesel::update(cadres::table)
+                .set(cadres::photo_id.eq(None::<i64>))
+                .execute(&mut *conn)
+                .expect("forget cadre photos");
+            diesel::delete(media_renditions::table)
+                .execute(&mut *conn)
+                .expect("clear derived renditions");
+        }
         diesel::delete(media::table)
             .execute(&mut *conn)
             .expect("clear media");
@@ -730,7 +744,7 @@ async fn each_library_is_for_its_own_place() {
     assert_refused(&anon.get("/admin/media.json").await, 401, "请先登录");
     assert_eq!(
         anon.get("/admin/media").await.location(),
-        Some("/admin/login")
+        Some("/admin/login?next=%2Fadmin%2Fmedia")
     );
     assert_eq!(count_rows(&app), before);
 }
