@@ -492,3 +492,48 @@ async fn every_admin_post_without_a_valid_csrf_token_is_refused_and_changes_noth
         );
     }
 }
+
+#[actix_web::test]
+async fn a_next_address_with_control_characters_is_dropped_at_sign_in() {
+    let app = TestApp::demo();
+    for bad in [
+        "/admin/x\n",
+        "/admin/x\r\nSet-Cookie: a=b",
+        "/admin/x\t",
+        "/admin/x y",
+    ] {
+        let mut c = app.client().await;
+        let res = c
+            .submit(
+                "/admin/login",
+                "/admin/login",
+                &[
+                    ("username", "clerk"),
+                    ("password", DEMO_PASSWORD),
+                    ("next", bad),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{bad:?}: {}", res.body);
+        assert_eq!(res.location(), Some("/admin"), "{bad:?}");
+        c.get("/admin").await.assert_status(200);
+    }
+    // The form does not carry such an address either.
+    let mut c = app.client().await;
+    let form = c.get("/admin/login?next=/admin/x%0A").await;
+    form.assert_status(200);
+    assert!(!form.body.contains("value=\"/admin/x"), "{}", form.body);
+    // A plain one still goes through.
+    let res = c
+        .submit(
+            "/admin/login",
+            "/admin/login",
+            &[
+                ("username", "clerk"),
+                ("password", DEMO_PASSWORD),
+                ("next", "/admin/duty"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), Some("/admin/duty"));
+}

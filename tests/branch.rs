@@ -443,6 +443,18 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
         .collect();
     assert!(!now.contains(&member.id));
     assert_eq!(app.audit("party_member.remove").len(), 1);
+    // Once removed, neither a second removal nor an edit goes through.
+    let again = clerk.post_signed(&remove, &[]).await;
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains("已移出名册"), "{}", again.body);
+    let edit_removed = clerk
+        .post_signed(&page, &[("name", "又改名"), ("status", "formal")])
+        .await;
+    assert_eq!(edit_removed.status, 409);
+    assert_eq!(app.audit("party_member.remove").len(), 1);
+    assert_eq!(app.audit("party_member.update").len(), updates.len());
+    let still = branch::get(&mut app.conn(), member.id).expect("member");
+    assert_eq!(still.name, "改名党员");
 
     // A confirmed demo meeting: a bad edit changes nothing; a good one sends
     // it back to the township, off the TV.

@@ -321,16 +321,16 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
             let mut kinds = vec![
                 ("committee", "研究本月村务工作"),
                 ("group", "学习传达上级精神"),
-                ("theme_day", "主题党日：清洁家园志愿服务"),
+                ("theme_day", "清洁家园志愿服务"),
             ];
             if quarter_end {
                 kinds.push(("congress", "通报季度工作，讨论发展党员"));
                 if code == "gengjing" {
-                    kinds.push(("lecture", "书记讲党课：乡村振兴与基层治理"));
+                    kinds.push(("lecture", "书记讲乡村振兴与基层治理"));
                 }
             }
             if back == 10 {
-                kinds.push(("life", "年度组织生活会，开展批评与自我批评"));
+                kinds.push(("life", "开展批评与自我批评，查摆问题"));
             }
             for (kind, topic) in kinds {
                 let mut reasons = std::collections::HashMap::new();

@@ -103,6 +103,20 @@ pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Member> {
         .ok_or_else(|| crate::error::AppError::not_found("这位党员"))
 }
 
+/// A removed member is not changed again (that would audit a second removal).
+fn removed_already() -> crate::error::AppError {
+    crate::error::AppError::Conflict("这位党员已移出名册，不能再修改或移出".into())
+}
+
+/// A member still on the roster, read inside the write that changes them.
+fn active(conn: &mut DbConn, id: i64) -> AppResult<Member> {
+    let m = get(conn, id)?;
+    if !m.active {
+        return Err(removed_already());
+    }
+    Ok(m)
+}
+
 /// Adds a member.
 pub fn add(
     conn: &mut DbConn,
@@ -152,15 +166,23 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &MemberForm) -> A
     )?;
     let status = check(form)?;
     db::write(conn, |conn| {
-        diesel::update(party_members::table.find(id))
-            .set((
-                party_members::name.eq(form.name.trim()),
-                party_members::status.eq(status),
-                party_members::voting.eq(form.voting.is_some()),
-                party_members::committee.eq(form.committee.is_some()),
-                party_members::updated_at.eq(crate::time::now()),
-            ))
-            .execute(conn)?;
+        let before = active(conn, id)?;
+        let changed = diesel::update(
+            party_members::table
+                .find(id)
+                .filter(party_members::active.eq(true)),
+        )
+        .set((
+            party_members::name.eq(form.name.trim()),
+            party_members::status.eq(status),
+            party_members::voting.eq(form.voting.is_some()),
+            party_members::committee.eq(form.committee.is_some()),
+            party_members::updated_at.eq(crate::time::now()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(removed_already());
+        }
         let changes = audit::Changes::new()
             .field("status", &before.status, status)
             .field("voting", before.voting, form.voting.is_some())
@@ -187,12 +209,20 @@ pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     let m = get(conn, id)?;
     actor.require(Action::KeepRoster, &places::scope_of(conn, m.village_id)?)?;
     db::write(conn, |conn| {
-        diesel::update(party_members::table.find(id))
-            .set((
-                party_members::active.eq(false),
-                party_members::updated_at.eq(crate::time::now()),
-            ))
-            .execute(conn)?;
+        let m = active(conn, id)?;
+        let changed = diesel::update(
+            party_members::table
+                .find(id)
+                .filter(party_members::active.eq(true)),
+        )
+        .set((
+            party_members::active.eq(false),
+            party_members::updated_at.eq(crate::time::now()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(removed_already());
+        }
         audit::record(
             conn,
             actor,

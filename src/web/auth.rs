@@ -247,9 +247,11 @@ struct LoginQuery {
 }
 
 /// A back-office address of this site to go on to after signing in (never
-/// another site's, never the sign-in form itself).
+/// another site's, never the sign-in form itself). Printable ASCII only: a
+/// control character or space would sign in and then answer 400.
 fn safe_next(p: &str) -> bool {
-    p.starts_with("/admin")
+    p.bytes().all(|b| b.is_ascii_graphic())
+        && p.starts_with("/admin")
         && !p.starts_with("/admin/login")
         && !p.starts_with("/admin/logout")
         && !p.contains("//")
