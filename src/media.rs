@@ -807,6 +807,21 @@ pub fn of_place(conn: &mut DbConn, id: i64, place_id: i64) -> AppResult<bool> {
         .is_some())
 }
 
+/// How many of a place's newest images a record's form offers to pick from.
+pub const CHOICES: i64 = 12;
+
+/// The images a form of a record of `place_id` offers: the newest
+/// `CHOICES`, and the one `chosen` when it is an older image of the place.
+pub fn choices(conn: &mut DbConn, place_id: i64, chosen: Option<i64>) -> AppResult<Vec<Media>> {
+    let (mut rows, _) = list_for_place(conn, place_id, 1, CHOICES)?;
+    if let Some(id) = chosen.filter(|id| !rows.iter().any(|m| m.id == *id)) {
+        if of_place(conn, id, place_id)? {
+            rows.push(get(conn, id)?);
+        }
+    }
+    Ok(rows)
+}
+
 /// A page of a place's library, newest first, and the total count. A page
 /// past the end gives the last page.
 pub fn list_for_place(

@@ -465,6 +465,30 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
         .select(branch_meetings::id)
         .first(&mut *app.conn())
         .expect("a confirmed meeting");
+    // The record keeps its own roster: the member removed above is still on
+    // its form (marked as removed), one who joined since is not, and saving
+    // it keeps 应到 as it was.
+    let expected_before: i32 = branch_meetings::table
+        .find(confirmed)
+        .select(branch_meetings::expected)
+        .first(&mut *app.conn())
+        .expect("meeting");
+    assert_eq!(
+        clerk
+            .submit(
+                "/admin/branch",
+                &format!("/admin/branch/{gengjing}/members"),
+                &[("name", "新入党员"), ("status", "probationary")],
+            )
+            .await
+            .status,
+        303
+    );
+    let newcomer = branch::of_village(&mut app.conn(), gengjing)
+        .expect("members")
+        .into_iter()
+        .find(|m| m.name == "新入党员")
+        .expect("added");
     let tv_page = format!("/tv/v/gengjing/life/{confirmed}");
     let mut tv = app.client().await;
     tv.get(&tv_page).await.assert_status(200);
@@ -472,6 +496,14 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
     assert_eq!(other.get(&edit).await.status, 403);
     let form = clerk.get(&edit).await;
     form.assert_status(200).assert_contains("data-editor");
+    form.assert_contains("改名党员")
+        .assert_contains("已移出名册")
+        .assert_contains("id=\"photo-picker\"");
+    assert!(
+        !form.body.contains(&format!("name=\"reason_{}\"", newcomer.id)),
+        "a member who joined later is not on an old record's form"
+    );
+
     let fields = |day: &str| -> Vec<(&'static str, String)> {
         vec![
             ("kind", "group".into()),
@@ -521,6 +553,31 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
         "{minutes}"
     );
     assert!(!is_confirmed, "edited: the township confirms it again");
+    let (expected_after, rows): (i32, i64) = (
+        branch_meetings::table
+            .find(confirmed)
+            .select(branch_meetings::expected)
+            .first(&mut *app.conn())
+            .expect("meeting"),
+        meeting_attendance::table
+            .filter(meeting_attendance::meeting_id.eq(confirmed))
+            .filter(meeting_attendance::member_id.eq(member.id))
+            .count()
+            .get_result(&mut *app.conn())
+            .expect("count"),
+    );
+    assert_eq!(expected_after, expected_before, "应到 is the record's own");
+    assert_eq!(rows, 1, "the removed member's attendance is kept");
+    // Marking the newcomer present at the old meeting is refused.
+    let mut late = fields("2026-01-05");
+    late.retain(|(k, _)| *k != "photo_id");
+    late.push(("present", newcomer.id.to_string()));
+    let late: Vec<(&str, &str)> = late.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    clerk
+        .submit(&edit, &edit, &late)
+        .await
+        .assert_field_error("出席人员须是本支部党员名册中的党员");
+
     assert_eq!(
         tv.get(&tv_page).await.status,
         404,
@@ -545,4 +602,51 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
         404
     );
     assert_eq!(app.audit("meeting.delete").len(), 1);
+}
+
+#[actix_web::test]
+async fn meeting_and_cadre_forms_offer_the_villages_own_photos_to_pick() {
+    let app = TestApp::demo();
+    let actor = app.system_actor();
+    let (gengjing, chenzhuang) = (app.place_id("gengjing"), app.place_id("chenzhuang"));
+    let ingest = |place: i64, name: &str| {
+        village_portal::media::ingest(&mut app.conn(), &actor, place, name, &photo_bytes())
+            .expect("photo")
+    };
+    let ours = ingest(gengjing, "支部活动.jpg");
+    let theirs = ingest(chenzhuang, "别村活动.jpg");
+    let choice = |id: i64| format!("name=\"photo_id\" value=\"{id}\"");
+    let mut clerk = app.client().await;
+    clerk.login_as("clerk").await;
+    for page in [
+        format!("/admin/branch?village={gengjing}"),
+        format!("/admin/roster/cadres/new?village={gengjing}"),
+    ] {
+        let res = clerk.get(&page).await;
+        res.assert_status(200)
+            .assert_contains("id=\"photo-picker\"")
+            .assert_contains(&choice(ours.id))
+            .assert_contains("支部活动.jpg");
+        assert!(
+            !res.body.contains(&choice(theirs.id)),
+            "{page} offers another village's photo"
+        );
+        // None chosen yet: 不附照片 is.
+        res.assert_contains("name=\"photo_id\" value=\"\" checked");
+    }
+    // A meeting's edit form has its own photo chosen.
+    let meeting: i64 = branch_meetings::table
+        .filter(branch_meetings::village_id.eq(gengjing))
+        .select(branch_meetings::id)
+        .first(&mut *app.conn())
+        .expect("a meeting");
+    diesel::update(branch_meetings::table.find(meeting))
+        .set(branch_meetings::photo_id.eq(Some(ours.id)))
+        .execute(&mut *app.conn())
+        .expect("photo set");
+    clerk
+        .get(&format!("/admin/branch/meetings/{meeting}/edit"))
+        .await
+        .assert_status(200)
+        .assert_contains(&format!("{} checked", choice(ours.id)));
 }

@@ -108,8 +108,11 @@ fn removed_already() -> crate::error::AppError {
     crate::error::AppError::Conflict("这位党员已移出名册，不能再修改或移出".into())
 }
 
-/// A member still on the roster, read inside the write that changes them.
+/// Inside a write: a member still on the roster, with concurrent changes
+/// to the roster held until this commits (so a removal and an edit cannot
+/// both pass this check).
 fn active(conn: &mut DbConn, id: i64) -> AppResult<Member> {
+    db::lock_table(conn, "party_members")?;
     let m = get(conn, id)?;
     if !m.active {
         return Err(removed_already());
@@ -167,11 +170,7 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &MemberForm) -> A
     let status = check(form)?;
     db::write(conn, |conn| {
         let before = active(conn, id)?;
-        let changed = diesel::update(
-            party_members::table
-                .find(id)
-                .filter(party_members::active.eq(true)),
-        )
+        diesel::update(party_members::table.find(id))
         .set((
             party_members::name.eq(form.name.trim()),
             party_members::status.eq(status),
@@ -180,9 +179,6 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &MemberForm) -> A
             party_members::updated_at.eq(crate::time::now()),
         ))
         .execute(conn)?;
-        if changed == 0 {
-            return Err(removed_already());
-        }
         let changes = audit::Changes::new()
             .field("status", &before.status, status)
             .field("voting", before.voting, form.voting.is_some())
@@ -210,19 +206,12 @@ pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     actor.require(Action::KeepRoster, &places::scope_of(conn, m.village_id)?)?;
     db::write(conn, |conn| {
         let m = active(conn, id)?;
-        let changed = diesel::update(
-            party_members::table
-                .find(id)
-                .filter(party_members::active.eq(true)),
-        )
+        diesel::update(party_members::table.find(id))
         .set((
             party_members::active.eq(false),
             party_members::updated_at.eq(crate::time::now()),
         ))
         .execute(conn)?;
-        if changed == 0 {
-            return Err(removed_already());
-        }
         audit::record(
             conn,
             actor,

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::meetings::Meeting;
+use super::meetings::{self, Meeting};
 use super::rhythm;
 use crate::access::{Action, Actor};
 use crate::audit::{self, Event};
@@ -44,12 +44,7 @@ pub fn confirm(
     now: NaiveDateTime,
 ) -> AppResult<Meeting> {
     db::write(conn, |conn| {
-        let m: Meeting = branch_meetings::table
-            .find(id)
-            .select(Meeting::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| AppError::not_found("这条会议记录"))?;
+        let m = meetings::load_locked(conn, id)?;
         actor.require(
             Action::ReviewContent,
             &places::scope_of(conn, m.village_id)?,
@@ -76,10 +71,7 @@ pub fn confirm(
                 summary: format!("{} {}", m.kind_label(), m.held_on),
             },
         )?;
-        Ok(branch_meetings::table
-            .find(id)
-            .select(Meeting::as_select())
-            .first(conn)?)
+        meetings::load(conn, id)
     })
 }
 

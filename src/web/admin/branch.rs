@@ -41,6 +41,7 @@ struct BranchPage {
     failed: &'static str,
     errors: FieldErrors,
     editor_js: String,
+    picker: super::PhotoPicker,
 }
 
 impl BranchPage {
@@ -87,7 +88,8 @@ async fn branch_page(
 ) -> AppResult<BranchPage> {
     let actor = me.actor.clone();
     let (rhythm, today) = (rhythm_of(state), today(state));
-    let (villages, village, members, meetings, due) = state
+    let chosen = forms.meeting.photo_id.clone();
+    let (villages, village, members, meetings, due, picker) = state
         .db
         .run(move |c| {
             let villages = super::roster::keepable_villages(c, &actor)?;
@@ -102,7 +104,8 @@ async fn branch_page(
             let members = branch::of_village(c, village.id)?;
             let meetings = meetings::of_village(c, village.id, 30)?;
             let due = meetings::due_of_village(c, village.id, &rhythm, today)?;
-            Ok((villages, village, members, meetings, due))
+            let picker = super::PhotoPicker::load(c, village.id, &chosen)?;
+            Ok((villages, village, members, meetings, due, picker))
         })
         .await?;
     Ok(BranchPage {
@@ -118,6 +121,7 @@ async fn branch_page(
         failed: forms.failed,
         errors: forms.errors,
         editor_js: crate::web::assets::url("editor.js"),
+        picker,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::access::Action;
 use crate::error::AppResult;
 use crate::places::{self, Place};
 use crate::roster::branch::{self, Member, MemberForm};
-use crate::roster::meetings::{self, Meeting, MeetingForm};
+use crate::roster::meetings::{self, MeetingForm};
 use crate::roster::rhythm;
 use crate::validate::FieldErrors;
 use crate::web::auth::{CsrfForm, CurrentUser};
@@ -27,15 +27,7 @@ fn to_branch(village_id: i64) -> HttpResponse {
 #[template(path = "admin/meeting.html")]
 struct MeetingPage {
     layout: Layout,
-    meeting: Meeting,
-    village: String,
-    /// (name, present, reason) by name.
-    attendance: Vec<meetings::Attendance>,
-    photo: Option<String>,
-    /// The viewer may confirm it (an official of its township, unconfirmed).
-    can_confirm: bool,
-    /// The viewer keeps the village's records (修改, 删除).
-    can_keep: bool,
+    record: meetings::Record,
     confirmed_at: String,
 }
 
@@ -48,35 +40,18 @@ async fn meeting_page(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (id, actor) = (id.into_inner(), me.actor.clone());
-    let (meeting, village, attendance, photo, may) = state
+    let record = state
         .db
-        .run(move |c| {
-            let (m, attendance) = meetings::get_for(c, &actor, id)?;
-            let village = places::get(c, m.village_id)?.name;
-            let photo = match m.photo_id {
-                Some(p) => Some(crate::media::get(c, p)?.tile_url()),
-                None => None,
-            };
-            let scope = places::scope_of(c, m.village_id)?;
-            let may = (
-                actor.may(Action::ReviewContent, &scope),
-                actor.may(Action::KeepRoster, &scope),
-            );
-            Ok((m, village, attendance, photo, may))
-        })
+        .run(move |c| meetings::get_for(c, &actor, id))
         .await?;
-    let confirmed_at = meeting
+    let confirmed_at = record
+        .meeting
         .confirmed_at
         .map(|t| crate::time::format_local(t, state.offset))
         .unwrap_or_default();
     render(&MeetingPage {
         layout: layout(&state, &me, "会议记录", "/admin/branch").await?,
-        can_confirm: may.0 && !meeting.is_confirmed(),
-        can_keep: may.1,
-        meeting,
-        village,
-        attendance,
-        photo,
+        record,
         confirmed_at,
     })
 }
@@ -109,6 +84,7 @@ struct MeetingFormPage {
     meeting: MeetingForm,
     errors: FieldErrors,
     editor_js: String,
+    picker: super::PhotoPicker,
 }
 
 impl MeetingFormPage {
@@ -127,18 +103,20 @@ async fn meeting_form(
     errors: FieldErrors,
 ) -> AppResult<MeetingFormPage> {
     let actor = me.actor.clone();
-    let (village, members, stored) = state
+    let (editing, meeting, picker) = state
         .db
         .run(move |c| {
-            let (m, _) = meetings::get_for(c, &actor, id)?;
-            actor.require(Action::KeepRoster, &places::scope_of(c, m.village_id)?)?;
-            let village = places::get(c, m.village_id)?;
-            let members = branch::of_village(c, m.village_id)?;
-            let stored = meetings::form_of(c, &m)?;
-            Ok((village, members, stored))
+            let editing = meetings::editing(c, &actor, id)?;
+            let meeting = submitted.unwrap_or_else(|| editing.stored.clone());
+            let picker = super::PhotoPicker::load(c, editing.village.id, &meeting.photo_id)?;
+            Ok((editing, meeting, picker))
         })
         .await?;
-    let meeting = submitted.unwrap_or(stored);
+    let meetings::Editing {
+        village,
+        roster: members,
+        ..
+    } = editing;
     Ok(MeetingFormPage {
         layout: layout(state, me, "修改会议记录", "/admin/branch").await?,
         id,
@@ -148,6 +126,7 @@ async fn meeting_form(
         meeting,
         errors,
         editor_js: crate::web::assets::url("editor.js"),
+        picker,
     })
 }
 

@@ -173,6 +173,36 @@ pub fn field_errors<T>(r: AppResult<T>) -> AppResult<Result<T, FieldErrors>> {
     }
 }
 
+/// The photo field of a record's form (a cadre, a meeting): the place's
+/// newest images as choices, so a clerk picks a picture instead of typing
+/// its number; `chosen` is the value the form holds.
+pub struct PhotoPicker {
+    pub place_id: i64,
+    /// (image id, thumbnail address, file name)
+    pub choices: Vec<(i64, String, String)>,
+    pub chosen: String,
+}
+
+impl PhotoPicker {
+    pub fn load(conn: &mut crate::db::DbConn, place_id: i64, chosen: &str) -> AppResult<Self> {
+        let current = chosen.trim().parse::<i64>().ok();
+        let choices = crate::media::choices(conn, place_id, current)?
+            .into_iter()
+            .map(|m| (m.id, m.tile_url(), m.original_name))
+            .collect();
+        Ok(PhotoPicker {
+            place_id,
+            choices,
+            chosen: chosen.trim().to_string(),
+        })
+    }
+
+    pub fn is_chosen(&self, id: &i64) -> bool {
+        self.chosen == id.to_string()
+    }
+}
+
+
 /// A page of a paginated list: numbers and links.
 pub struct Pager {
     pub page: i64,

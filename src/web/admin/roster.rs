@@ -335,6 +335,7 @@ struct CadrePage {
     posts: [&'static str; 8],
     form: CadreForm,
     errors: FieldErrors,
+    picker: super::PhotoPicker,
 }
 
 impl CadrePage {
@@ -343,12 +344,6 @@ impl CadrePage {
             Some(c) => format!("/admin/roster/cadres/{}", c.id),
             None => "/admin/roster/cadres".into(),
         }
-    }
-    fn photo_text(&self) -> String {
-        self.form
-            .photo_id
-            .map(|p| p.to_string())
-            .unwrap_or_default()
     }
 }
 
@@ -361,12 +356,14 @@ async fn cadre_page(
 ) -> AppResult<CadrePage> {
     let actor = me.actor.clone();
     let village_id = form.village_id;
-    let (villages, users) = state
+    let chosen = form.photo_id.map(|p| p.to_string()).unwrap_or_default();
+    let (villages, users, picker) = state
         .db
         .run(move |c| {
             let villages = keepable_villages(c, &actor)?;
             let vid = village_id.or(villages.first().map(|v| v.id)).unwrap_or(0);
-            Ok((villages, cadres::linkable_users(c, vid)?))
+            let picker = super::PhotoPicker::load(c, vid, &chosen)?;
+            Ok((villages, cadres::linkable_users(c, vid)?, picker))
         })
         .await?;
     if villages.is_empty() {
@@ -385,6 +382,7 @@ async fn cadre_page(
         posts: cadres::POSTS,
         form,
         errors,
+        picker,
     })
 }
 

@@ -5,7 +5,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::cache::cacheable;
+use super::cache::{cacheable, cacheable_page};
 use super::player::Player;
 use super::village::{Village, VillageView};
 use super::{home_url, page_number, Frame, Screen, Tile};
@@ -135,16 +135,6 @@ fn duration(seconds: Option<i32>) -> String {
         Some(s) if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
         Some(s) if s > 0 => format!("{}:{:02}", s / 60, s % 60),
         _ => String::new(),
-    }
-}
-
-/// Keeps a page when the page shown is the one asked for (an out-of-range
-/// `?page=` shows the nearest real page, which is kept under its own address).
-fn keep_if(res: HttpResponse, shown: i64, asked: i64, until: NaiveDateTime) -> HttpResponse {
-    if shown == asked {
-        cacheable(res, until)
-    } else {
-        res
     }
 }
 
@@ -301,7 +291,7 @@ pub async fn section_list(
             next: pager.next,
         })?
     };
-    Ok(keep_if(res, page, asked, view.until))
+    Ok(cacheable_page(res, page, asked, view.until))
 }
 
 #[derive(Template)]
@@ -480,7 +470,7 @@ async fn read(
     }
     let shown = page.page as i64;
     let res = super::super::render(&page)?;
-    Ok(keep_if(res, shown, asked, view.until))
+    Ok(cacheable_page(res, shown, asked, view.until))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -6,7 +6,7 @@ use actix_web::{get, web, HttpResponse};
 use askama::Template;
 
 use super::articles::{party_tabs, ListPage};
-use super::cache::cacheable;
+use super::cache::{cacheable, cacheable_page};
 use super::village::{Village, VillageView};
 use super::{home_url, Frame, Screen, Tile};
 use crate::error::AppResult;
@@ -18,7 +18,7 @@ use crate::AppState;
 pub const LIFE: &str = "life";
 const TITLE: &str = "组织生活";
 
-/// `7月` + `12日` style day of a stored `YYYY-MM-DD`.
+/// `2026年07月12日` of a stored `YYYY-MM-DD` (as stored if it is not one).
 fn day_label(held_on: &str) -> String {
     crate::roster::parse_day(held_on)
         .map(|d| d.format("%Y年%m月%d日").to_string())
@@ -93,11 +93,7 @@ pub async fn life_list(
         prev: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
     })?;
-    Ok(if page == asked {
-        cacheable(res, view.until)
-    } else {
-        res
-    })
+    Ok(cacheable_page(res, page, asked, view.until))
 }
 
 #[derive(Template)]

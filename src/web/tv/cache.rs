@@ -68,6 +68,17 @@ pub fn cacheable(mut res: HttpResponse, until: NaiveDateTime) -> HttpResponse {
     res
 }
 
+/// Keeps a page of a list when the page shown is the one asked for (an
+/// out-of-range `?page=` shows the nearest real page, which is kept under
+/// its own address).
+pub fn cacheable_page(res: HttpResponse, shown: i64, asked: i64, until: NaiveDateTime) -> HttpResponse {
+    if shown == asked {
+        cacheable(res, until)
+    } else {
+        res
+    }
+}
+
 /// What a kept view or page was made from: the generations of its village,
 /// township and county (id 0: none), and the flush it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
