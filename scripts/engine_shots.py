@@ -66,6 +66,7 @@ def discover(base):
     seen = {"vp_alert_seen": alert or "0"}
     cookies = dict(box, **seen)
     kinds = [("home", V), ("villages", "/tv/villages"), ("party-tab", f"{V}/party?cat=meetings"),
+             ("party-life", f"{V}/party?cat=life"),
              ("pin", f"{V}/health/me"), ("not-found", f"{V}/nope"), ("office", f"{V}/office")]
     for s in ["notices", "news", "party", "affairs", "roster", "health", "cameras", "videos"]:
         kinds.append((s, f"{V}/{s}"))
@@ -93,6 +94,9 @@ def discover(base):
     if cams:
         kinds.append(("camera", cams[min(1, len(cams) - 1)]))
     kinds.append(("camera-wall", f"{V}/cameras/wall"))
+    life = links(fetch(base, f"{V}/party?cat=life", cookies)[2], f"{V}/life/")
+    if life:
+        kinds.append(("life", life[0]))
     choice = "kind=report&c=road&r=1&call=1"
     for name, p in [("voice", ""), ("voice-report", "/report"), ("voice-reasons", "/c/road"),
                     ("voice-callback", "/c/road/1"), ("voice-confirm", f"/confirm?{choice}"),

@@ -230,8 +230,9 @@ fn tick(db: &Database, grabber: &Grabber, holder: &str, busy: &Arc<AtomicUsize>)
     }
     let due = due.into_iter().map(|(id, _)| id).collect();
     for group in groups(&mut conn, grabber, due)?.into_iter().take(free) {
-        // Held for the group's longest time, so nobody else starts it meanwhile.
-        let hold = now
+        // Held for the group's longest time, so nobody else starts it
+        // meanwhile; counted from `soon`, as others claim early too.
+        let hold = soon
             + chrono::Duration::from_std(GRAB_TIMEOUT * (2 + group.len() as u32))
                 .unwrap_or_default();
         let mut claimed = Vec::new();

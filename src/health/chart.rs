@@ -192,11 +192,24 @@ impl Chart {
             left as f64 + s / span * (right - left) as f64
         };
         let slot = (right - left) as f64 / MONTHS as f64;
+        // On a narrow chart (an SD screen) two-digit months would touch:
+        // label every `stride`-th month, counted back from the latest.
+        let widest_month = months
+            .iter()
+            .map(|m| text_width(&m.month().to_string(), SCALE))
+            .max()
+            .unwrap_or(0);
+        let stride = (1..MONTHS)
+            .find(|k| *k as f64 * slot >= (widest_month + 6) as f64)
+            .unwrap_or(MONTHS) as usize;
         for (i, m) in months.iter().enumerate() {
             let x0 = left as f64 + i as f64 * slot;
             if i > 0 {
                 let x = x0.round() as i64;
                 fill_rect(&mut img, x - 1, bottom, x, bottom + 8, AXIS);
+            }
+            if (months.len() - 1 - i) % stride != 0 {
+                continue;
             }
             let label = m.month().to_string();
             let tw = text_width(&label, SCALE);
@@ -644,6 +657,43 @@ mod tests {
             last(),
         )
         .draw();
+    }
+
+    /// The month labels under the plot: runs of text columns in the band
+    /// below the axis, digits of one label (one scaled column apart) merged.
+    fn month_labels(img: &RgbImage) -> Vec<(i64, i64)> {
+        let h = img.height() as i64;
+        let band = (h - GLYPH_H * SCALE - 4)..(h - 4);
+        let cols: Vec<i64> = (0..img.width() as i64)
+            .filter(|x| {
+                band.clone()
+                    .any(|y| img.get_pixel(*x as u32, y as u32).0 == TEXT)
+            })
+            .collect();
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        for x in cols {
+            match runs.last_mut() {
+                Some(r) if x - r.1 <= SCALE + 1 => r.1 = x,
+                _ => runs.push((x, x)),
+            }
+        }
+        runs
+    }
+
+    #[test]
+    fn a_narrow_chart_labels_every_other_month_so_none_touch() {
+        let t = Thresholds::default();
+        let wide = glucose(&[], &t, last());
+        let mut narrow = glucose(&[], &t, last());
+        narrow.width = 300;
+        let (wide, narrow) = (month_labels(&wide.draw()), month_labels(&narrow.draw()));
+        assert_eq!(wide.len(), MONTHS as usize, "{wide:?}");
+        assert_eq!(narrow.len(), MONTHS as usize / 2, "{narrow:?}");
+        for labels in [&wide, &narrow] {
+            for pair in labels.windows(2) {
+                assert!(pair[1].0 - pair[0].1 >= 6, "labels touch: {labels:?}");
+            }
+        }
     }
 
     #[test]

@@ -900,6 +900,32 @@ struct MemberPage {
     span: String,
     bp_line: String,
     glucose_line: String,
+    /// What this screen shows: both side by side (HD), or on an SD screen
+    /// the readings (with a link to the trends) or the trends alone.
+    view: MemberView,
+    trends_url: String,
+}
+
+/// The parts of a member's page on one screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemberView {
+    Both,
+    Readings,
+    Trends,
+}
+
+impl MemberView {
+    fn readings(&self) -> bool {
+        *self != MemberView::Trends
+    }
+    fn trends(&self) -> bool {
+        *self != MemberView::Readings
+    }
+}
+
+#[derive(Deserialize)]
+struct MemberQuery {
+    show: Option<String>,
 }
 
 fn resident_id(raw: &str) -> AppResult<i64> {
@@ -920,10 +946,17 @@ async fn member_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    q: web::Query<MemberQuery>,
     banner: Banner,
 ) -> AppResult<HttpResponse> {
     let (code, rid) = path.into_inner();
     let rid = resident_id(&rid)?;
+    // An SD screen has no room for the readings and two charts at once.
+    let view = match (banner.1.is_sd(), q.show.as_deref()) {
+        (false, _) => MemberView::Both,
+        (true, Some("trends")) => MemberView::Trends,
+        (true, _) => MemberView::Readings,
+    };
     let (now, offset) = (crate::time::now(), state.offset);
     let grant = read_grant(&state, &req);
     let thresholds = state.config.health.clone();
@@ -949,7 +982,8 @@ async fn member_page(
         // No access (or it ended): the PIN page says why.
         return Ok(see_other(&me_url(&code)));
     };
-    let base = format!("{}/{}/chart", me_url(&code), resident.id);
+    let page_url = format!("{}/{}", me_url(&code), resident.id);
+    let base = format!("{page_url}/chart");
     let (width, height) = Screen::of(&req).chart_size();
     let image = |trend: Trend| TrendImage {
         src: format!("{base}/{}", trend.file()),
@@ -962,7 +996,11 @@ async fn member_page(
         township.as_ref(),
         banner,
         "健康档案",
-        me_url(&code),
+        if view == MemberView::Trends {
+            page_url.clone()
+        } else {
+            me_url(&code)
+        },
     );
     frame.title = format!("健康档案 - {}", village.name);
     frame.heading = format!("{}的健康档案", resident.name);
@@ -971,7 +1009,15 @@ async fn member_page(
         display::about(&resident, now, offset)
     );
     frame.legend = vec![
-        ("返回", "家庭成员", ""),
+        (
+            "返回",
+            if view == MemberView::Trends {
+                "最近读数"
+            } else {
+                "家庭成员"
+            },
+            "",
+        ),
         ("OK", "打开", ""),
         ("红", "首页", "red"),
         ("绿", "通知", "green"),
@@ -990,6 +1036,8 @@ async fn member_page(
             figure(t.bp_high_diastolic)
         ),
         glucose_line: figure(t.glucose_high),
+        view,
+        trends_url: format!("{page_url}?show=trends"),
     });
     with_grant(&state, &code, &grant, res)
 }

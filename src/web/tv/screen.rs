@@ -136,7 +136,8 @@ impl Screen {
     pub fn chart_size(self) -> (u32, u32) {
         match self {
             Screen::Hd => (crate::health::chart::WIDTH, crate::health::chart::HEIGHT),
-            Screen::Sd => (300, 118),
+            // The trends have an SD screen of their own, at its full width.
+            Screen::Sd => (648, 110),
         }
     }
 
