@@ -116,6 +116,7 @@ def discover(base):
         members = [h for h in links(members_page, f"{V}/health/me/") if "/key/" not in h and "/exit" not in h]
         if members:
             out.append(("health-member", members[0], health))
+            out.append(("health-trends", members[0] + "?show=trends", health))
     return seen, out
 
 

@@ -1,5 +1,5 @@
 /* Rich-text editor for <textarea data-editor data-media-list data-upload
-   [data-place]>. Without JavaScript the plain textarea works; the server
+   [data-place] [data-max-chars data-max-message]>. Without JavaScript the plain textarea works; the server
    sanitises every body again (src/articles/sanitize.rs). */
 (() => {
   'use strict';
@@ -309,7 +309,20 @@
     const value = () => (empty() ? '' : clean(area, { lost: 0 }));
     area.innerHTML = clean(parse(/<[a-z!/]/i.test(ta.value) ? ta.value : textHtml(ta.value)), { lost: 0 });
     const initial = value();
-    if (form) form.addEventListener('submit', () => { ta.value = value(); submitting = true; });
+    // Past the server's limit the whole form would be refused unread, and
+    // everything typed in it lost: stop here and say so under the editor.
+    const max = +ta.dataset.maxChars || 0;
+    if (form) form.addEventListener('submit', e => {
+      const v = value();
+      if (max && v.length > max) {
+        e.preventDefault();
+        say(ta.dataset.maxMessage || `最多 ${max} 字，请精简后再保存`, true);
+        msg.scrollIntoView({ block: 'center' });
+        return;
+      }
+      ta.value = v;
+      submitting = true;
+    });
     addEventListener('beforeunload', e => {
       if (!submitting && value() !== initial) { e.preventDefault(); e.returnValue = ''; }
     });

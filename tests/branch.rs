@@ -500,7 +500,9 @@ async fn members_and_meetings_are_edited_and_deleted_by_their_keepers_only() {
         .assert_contains("已移出名册")
         .assert_contains("id=\"photo-picker\"");
     assert!(
-        !form.body.contains(&format!("name=\"reason_{}\"", newcomer.id)),
+        !form
+            .body
+            .contains(&format!("name=\"reason_{}\"", newcomer.id)),
         "a member who joined later is not on an old record's form"
     );
 

@@ -1371,3 +1371,67 @@ fn the_office_screen_shows_a_code_that_a_signed_out_phone_at_360_px_signs_in_wit
     );
     tv.shot(&dir, "phone-signed-in");
 }
+
+/// A clerk pastes minutes far past the limit (10 MB) into the rich editor
+/// and saves: the page stays, the reason shows under the editor, and what
+/// was typed in the other fields is still there (the form was not sent).
+#[test]
+fn minutes_past_the_limit_are_stopped_in_the_editor_with_the_form_kept() {
+    use diesel::prelude::*;
+    use village_portal::db::schema::branch_meetings;
+    let Some(s) = Setup::start(true, |_| {}) else {
+        return;
+    };
+    let tv = &s.tv;
+    let gengjing = s.app.place_id("gengjing");
+    let (id, topics_before): (i64, String) = branch_meetings::table
+        .filter(branch_meetings::village_id.eq(gengjing))
+        .select((branch_meetings::id, branch_meetings::topics))
+        .first(&mut *s.app.conn())
+        .expect("a demo meeting");
+    let edit = format!("/admin/branch/meetings/{id}/edit");
+    tv.browser.resize(1366, 768);
+    tv.browser.go(&format!(
+        "{}/admin/login?next={}",
+        tv.base,
+        edit.replace('/', "%2F")
+    ));
+    tv.wait("the sign-in form", |p| p.path.starts_with("/admin/login"));
+    tv.browser.exec(
+        "document.getElementById('username').value = 'clerk';\
+         document.getElementById('password').value = arguments[0];\
+         document.querySelector('form.login').submit();",
+        json!([crate::util::DEMO_PASSWORD]),
+    );
+    tv.arrive(&edit);
+    let v = tv.browser.exec(
+        "var area = document.querySelector('.editor-area');\
+         if (!area) { return 'no editor'; }\
+         document.getElementById('topics').value = '新打的议题';\
+         area.innerHTML = '<p>' + '会'.repeat(10 * 1024 * 1024 / 3) + '</p>';\
+         document.getElementById('save').click();\
+         return 'saved';",
+        json!([]),
+    );
+    assert_eq!(v.as_str(), Some("saved"), "{v}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let v = tv.browser.exec(
+        "var m = document.querySelector('.editor-msg');\
+         return [location.pathname, m ? m.textContent : '', m ? m.getBoundingClientRect().height : 0,\
+                 document.getElementById('topics').value];",
+        json!([]),
+    );
+    let (path, message, height, topics): (String, String, f64, String) =
+        serde_json::from_value(v).expect("the form");
+    assert_eq!(path, edit, "the form was sent");
+    assert!(message.contains("会议记录最多"), "{message:?}");
+    assert!(height > 0.0, "the message is not shown");
+    assert_eq!(topics, "新打的议题", "the typed topics were lost");
+    let stored: String = branch_meetings::table
+        .find(id)
+        .select(branch_meetings::topics)
+        .first(&mut *s.app.conn())
+        .expect("meeting");
+    assert_eq!(stored, topics_before, "nothing was stored");
+    tv.shot(&screenshot_dir(), "admin-minutes-too-long");
+}

@@ -133,7 +133,13 @@ async fn admin_errors_are_back_office_pages() {
     assert_admin_error(&c.get("/admin/users").await, 403);
     let missing = app.place_id("gengjing") + 100_000;
     assert_admin_error(&c.get(&format!("/admin/households/{missing}")).await, 404);
-    assert_admin_error(&c.get("/admin/households?village=abc").await, 400);
+    let bad_query = c.get("/admin/households?village=abc").await;
+    assert_admin_error(&bad_query, 400);
+    // In the clerk's words; serde's English stays in the log.
+    bad_query.assert_contains("地址中的参数无效");
+    for english in ["deserialize", "invalid digit"] {
+        assert!(!bad_query.body.contains(english), "{}", bad_query.body);
+    }
 }
 
 #[actix_web::test]

@@ -171,14 +171,14 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, form: &MemberForm) -> A
     db::write(conn, |conn| {
         let before = active(conn, id)?;
         diesel::update(party_members::table.find(id))
-        .set((
-            party_members::name.eq(form.name.trim()),
-            party_members::status.eq(status),
-            party_members::voting.eq(form.voting.is_some()),
-            party_members::committee.eq(form.committee.is_some()),
-            party_members::updated_at.eq(crate::time::now()),
-        ))
-        .execute(conn)?;
+            .set((
+                party_members::name.eq(form.name.trim()),
+                party_members::status.eq(status),
+                party_members::voting.eq(form.voting.is_some()),
+                party_members::committee.eq(form.committee.is_some()),
+                party_members::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)?;
         let changes = audit::Changes::new()
             .field("status", &before.status, status)
             .field("voting", before.voting, form.voting.is_some())
@@ -207,11 +207,11 @@ pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     db::write(conn, |conn| {
         let m = active(conn, id)?;
         diesel::update(party_members::table.find(id))
-        .set((
-            party_members::active.eq(false),
-            party_members::updated_at.eq(crate::time::now()),
-        ))
-        .execute(conn)?;
+            .set((
+                party_members::active.eq(false),
+                party_members::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)?;
         audit::record(
             conn,
             actor,

@@ -104,7 +104,11 @@ pub fn form_error(e: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
     match e {
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
         UrlencodedError::ContentType => AppError::BadRequest("表单格式不对".into()).into(),
-        other => AppError::BadRequest(format!("表单内容无效：{other}")).into(),
+        other => {
+            // serde's words are English and name no field: the log has them.
+            log::info!("form refused: {other}");
+            AppError::BadRequest("表单内容无效，请返回重新填写".into()).into()
+        }
     }
 }
 
@@ -120,8 +124,9 @@ pub fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     }
 }
 
-pub fn query_error(e: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    AppError::BadRequest(format!("地址中的参数无效：{e}")).into()
+pub fn query_error(e: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    log::info!("query refused on {}: {e}", req.path());
+    AppError::BadRequest("地址中的参数无效，请从页面上的链接重新进入".into()).into()
 }
 
 pub fn path_error(_: PathError, _: &HttpRequest) -> actix_web::Error {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 
 use super::super::branch::Member;
-use super::super::rhythm;
 use super::super::parse_day;
+use super::super::rhythm;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::validate::{self, FieldErrors};

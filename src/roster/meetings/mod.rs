@@ -112,7 +112,7 @@ impl Checked<'_> {
         Ok(())
     }
 
-    fn event(&self, action: &'static str, id: i64, village_id: i64) -> Event {
+    fn event(&self, action: &'static str, id: i64, village_id: i64) -> Event<'_> {
         Event {
             action,
             target_type: "branch_meeting",

@@ -202,7 +202,6 @@ impl PhotoPicker {
     }
 }
 
-
 /// A page of a paginated list: numbers and links.
 pub struct Pager {
     pub page: i64,

@@ -2,7 +2,6 @@
 
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::cache::{cacheable, cacheable_page};

@@ -71,7 +71,12 @@ pub fn cacheable(mut res: HttpResponse, until: NaiveDateTime) -> HttpResponse {
 /// Keeps a page of a list when the page shown is the one asked for (an
 /// out-of-range `?page=` shows the nearest real page, which is kept under
 /// its own address).
-pub fn cacheable_page(res: HttpResponse, shown: i64, asked: i64, until: NaiveDateTime) -> HttpResponse {
+pub fn cacheable_page(
+    res: HttpResponse,
+    shown: i64,
+    asked: i64,
+    until: NaiveDateTime,
+) -> HttpResponse {
     if shown == asked {
         cacheable(res, until)
     } else {

@@ -155,7 +155,7 @@ impl Screen {
     pub fn row_columns(self) -> usize {
         match self {
             Screen::Hd => 62,
-            Screen::Sd => 32,
+            Screen::Sd => 36,
         }
     }
 }
