@@ -219,10 +219,12 @@ def main():
         wanted = set(args.only.split(","))
         kinds = [k for k in kinds if k[0] in wanted]
     print("kinds:", ", ".join(k for k, _, _ in kinds))
-    need = {"chromium": "chromedriver", "qtwebkit": "wkhtmltoimage", "netsurf": "netsurf-gtk", "w3m": "w3m"}
+    need = {"chromium": ["chromedriver"], "qtwebkit": ["wkhtmltoimage"],
+            "netsurf": ["netsurf-gtk", "Xvfb", "import"], "w3m": ["w3m"]}
     for engine in args.engines.split(","):
-        if not shutil.which(need[engine]):
-            print(f"SKIPPED {engine}: {need[engine]} not installed")
+        missing = [t for t in need[engine] if not shutil.which(t)]
+        if missing:
+            print(f"SKIPPED {engine}: {', '.join(missing)} not installed")
             continue
         for size in args.sizes.split(","):
             if engine == "netsurf":

@@ -198,12 +198,39 @@ fn split_table(table: &str, first: usize, per: usize) -> Vec<String> {
         .collect()
 }
 
-/// Cuts a long paragraph's text into page-sized paragraphs.
-fn split_text(html: &str, lines: usize, fit: Fit) -> Vec<String> {
+/// Characters the first line of a paragraph loses to its indent (tv.css:
+/// `text-indent: 2em`).
+const INDENT: usize = 2;
+
+/// Closing punctuation, which never starts a page (UAX #14 class CL/IS/EX).
+fn closes(c: char) -> bool {
+    "，。、；：？！）》」』】〉…,.;:?!)".contains(c)
+}
+
+/// Cuts a paragraph's text: the first part fills `first` lines (its first
+/// line indented), the others a page each, marked as going on (no indent:
+/// `p.cont`). No part starts with closing punctuation.
+fn split_text(html: &str, first: usize, fit: Fit) -> Vec<String> {
     let text: Vec<char> = text_of(html).chars().collect();
-    text.chunks((lines * fit.chars).max(1))
-        .map(|c| format!("<p>{}</p>", escape(&c.iter().collect::<String>())))
-        .collect()
+    let per_page = (fit.lines * fit.chars).max(1);
+    let mut cut = (first * fit.chars).saturating_sub(INDENT).clamp(1, text.len().max(1));
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = cut.min(text.len());
+        while end < text.len() && end > start + 1 && closes(text[end]) {
+            end -= 1;
+        }
+        let part: String = text[start..end].iter().collect();
+        parts.push(if start == 0 {
+            format!("<p>{}</p>", escape(&part))
+        } else {
+            format!("<p class=\"cont\">{}</p>", escape(&part))
+        });
+        start = end;
+        cut = end + per_page;
+    }
+    parts
 }
 
 fn escape(s: &str) -> String {
@@ -297,6 +324,10 @@ pub fn paginate_to(body: &str, fit: Fit) -> Vec<String> {
         let free = fit.lines - used;
         let parts = if block.kind == Kind::Table && free >= 3 {
             split_table(&block.html, free - 1, fit.lines - 1)
+        } else if block.kind == Kind::Text && free >= 2 {
+            // A paragraph fills the page's free lines and goes on over the
+            // next: whole paragraphs left half of an SD screen empty.
+            split_text(&block.html, free, fit)
         } else {
             flush(&mut current, &mut used, &mut pages);
             if h <= fit.lines {
@@ -351,8 +382,9 @@ mod tests {
         let para = format!("<p>{}</p>", "村".repeat(CHARS_PER_LINE * 3));
         let body = para.repeat(10); // 30 lines
         let pages = paginate(&body);
-        // Two 3-line paragraphs fit a page; a third would not.
-        assert_eq!(pages.len(), 5, "{pages:?}");
+        // Pages are filled: a paragraph that does not fit goes on over the
+        // next page, so 30 lines take 4 pages of 8.
+        assert_eq!(pages.len(), 4, "{pages:?}");
         for p in &pages {
             let lines: usize = blocks(p).iter().map(|b| height(b, Fit::HD)).sum();
             assert!(lines <= LINES_PER_PAGE, "{lines} lines on a page");
@@ -380,6 +412,35 @@ mod tests {
         );
         let pages = paginate(&body);
         assert_eq!(pages.len(), 3);
+    }
+
+    #[test]
+    fn a_paragraph_that_does_not_fit_fills_the_page_and_goes_on() {
+        // 4 lines on an SD page of 7, then a paragraph of 5 lines: its first
+        // 3 lines fill the page (less the indent), the rest goes on without.
+        let first = format!("<p>{}</p>", "甲".repeat(4 * Fit::SD.chars));
+        let second = "乙".repeat(5 * Fit::SD.chars - 7) + "，丙。";
+        let pages = paginate_to(&format!("{first}<p>{second}</p>"), Fit::SD);
+        assert_eq!(pages.len(), 2, "{pages:?}");
+        let head = 3 * Fit::SD.chars - INDENT;
+        assert!(pages[0].ends_with(&format!("<p>{}</p>", "乙".repeat(head))), "{}", pages[0]);
+        assert!(pages[1].starts_with("<p class=\"cont\">乙"), "{}", pages[1]);
+        // All of it is there, once.
+        let all: String = pages.iter().map(|p| text_of(p)).collect();
+        let all = all.chars().filter(|c| !c.is_whitespace()).count();
+        assert_eq!(all, 4 * Fit::SD.chars + second.chars().count());
+    }
+
+    #[test]
+    fn no_page_starts_with_closing_punctuation() {
+        // The cut would fall just before "，": it moves back one character.
+        let fit = Fit { chars: 10, lines: 2 };
+        let text = "甲".repeat(18) + "，" + &"乙".repeat(30);
+        let parts = split_text(&format!("<p>{text}</p>"), 2, fit);
+        for p in &parts[1..] {
+            assert!(!text_of(p).starts_with('，'), "{parts:?}");
+        }
+        assert_eq!(parts.iter().map(|p| text_of(p)).collect::<String>(), text);
     }
 
     #[test]
