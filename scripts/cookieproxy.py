@@ -8,8 +8,12 @@ class H(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "cookie", "connection")}
-        own = self.headers.get("Cookie")
-        headers["Cookie"] = COOKIES + ("; " + own if own else "")
+        # The fixed cookies win over ones the browser kept from an earlier
+        # run (a vp_screen=hd left in NetSurf's jar made an SD shot HD).
+        fixed = {c.split("=", 1)[0].strip() for c in COOKIES.split(";") if "=" in c}
+        own = [c.strip() for c in (self.headers.get("Cookie") or "").split(";")
+               if "=" in c and c.split("=", 1)[0].strip() not in fixed]
+        headers["Cookie"] = "; ".join([COOKIES] + own)
         c = http.client.HTTPConnection(host, int(port), timeout=30)
         c.request(self.command, self.path, body=body, headers=headers)
         r = c.getresponse()

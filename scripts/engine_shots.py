@@ -170,7 +170,9 @@ def netsurf(base, out, size, seen, kinds, wait):
         time.sleep(1)
         for i, (kind, path, extra) in enumerate(kinds):
             cookies = dict(seen, vp_screen=size, vp_stb="STB0001", **extra)
-            port = 18400 + i
+            # A port of its own per size: NetSurf's cache keys by address,
+            # not by cookie, and showed an SD home as the HD one it kept.
+            port = 18400 + i + (200 if size == "sd" else 0)
             proxy = subprocess.Popen([sys.executable, proxy_script, str(port), upstream,
                                       "; ".join(f"{k}={v}" for k, v in cookies.items())])
             time.sleep(0.5)

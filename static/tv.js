@@ -120,5 +120,10 @@
     d.onkeydown = onKey;
     d.onkeypress = onKey;
   }
-  W.onload = start;
+  /* Focus as soon as the page is parsed: onload also waits for a <video>,
+     which some engines (QtWebKit) never finish loading. */
+  var started = false;
+  function once() { if (!started) { started = true; start(); } }
+  if (d.addEventListener) { d.addEventListener('DOMContentLoaded', once, false); }
+  W.onload = once;
 })();

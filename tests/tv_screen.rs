@@ -301,6 +301,20 @@ async fn sd_boxes_get_posters_and_images_resized_on_the_server() {
         .to_string();
     let page = sd.get(&href).await;
     page.assert_status(200);
+    // Without a <video> player an engine shows what the element holds: the
+    // poster as a picture; the one 播放 link (the stream) is beside it.
+    let video = page
+        .body
+        .split("<video")
+        .nth(1)
+        .and_then(|v| v.split("</video>").next())
+        .unwrap_or_else(|| panic!("no <video> in {}", page.body));
+    assert!(video.contains("<img src=\"/media/"), "{video}");
+    assert!(
+        !video.contains("播放"),
+        "a second 播放 inside the player: {video}"
+    );
+    assert_eq!(page.body.matches("▶ 播放").count(), 1, "{}", page.body);
     let poster = img_src(&page.body, "/sdpage").unwrap_or_else(|| panic!("{}", page.body));
     let (w, h) = image_size(&mut sd, &poster).await.0;
     assert!(w <= 400 && h <= 225 && w >= 300, "{w}x{h}");

@@ -213,7 +213,9 @@ fn closes(c: char) -> bool {
 fn split_text(html: &str, first: usize, fit: Fit) -> Vec<String> {
     let text: Vec<char> = text_of(html).chars().collect();
     let per_page = (fit.lines * fit.chars).max(1);
-    let mut cut = (first * fit.chars).saturating_sub(INDENT).clamp(1, text.len().max(1));
+    let mut cut = (first * fit.chars)
+        .saturating_sub(INDENT)
+        .clamp(1, text.len().max(1));
     let mut parts = Vec::new();
     let mut start = 0;
     while start < text.len() {
@@ -423,7 +425,11 @@ mod tests {
         let pages = paginate_to(&format!("{first}<p>{second}</p>"), Fit::SD);
         assert_eq!(pages.len(), 2, "{pages:?}");
         let head = 3 * Fit::SD.chars - INDENT;
-        assert!(pages[0].ends_with(&format!("<p>{}</p>", "乙".repeat(head))), "{}", pages[0]);
+        assert!(
+            pages[0].ends_with(&format!("<p>{}</p>", "乙".repeat(head))),
+            "{}",
+            pages[0]
+        );
         assert!(pages[1].starts_with("<p class=\"cont\">乙"), "{}", pages[1]);
         // All of it is there, once.
         let all: String = pages.iter().map(|p| text_of(p)).collect();
@@ -434,7 +440,10 @@ mod tests {
     #[test]
     fn no_page_starts_with_closing_punctuation() {
         // The cut would fall just before "，": it moves back one character.
-        let fit = Fit { chars: 10, lines: 2 };
+        let fit = Fit {
+            chars: 10,
+            lines: 2,
+        };
         let text = "甲".repeat(18) + "，" + &"乙".repeat(30);
         let parts = split_text(&format!("<p>{text}</p>"), 2, fit);
         for p in &parts[1..] {

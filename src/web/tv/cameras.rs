@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::cache::cacheable;
+use super::cache::{cacheable, cacheable_page};
 use super::village::{Village, VillageView};
 use super::{home_url, page_number, Frame};
 use crate::cameras::{self, live, wall, Camera, Size, Status};
@@ -79,6 +79,14 @@ struct CameraPage {
     /// The picture's size on this box's screen.
     pw: u32,
     ph: u32,
+}
+
+impl CameraPage {
+    /// The stream to play in the page: only with a picture, which engines
+    /// without a player show in its place (a black box otherwise).
+    fn in_page(&self) -> Option<&str> {
+        self.picture.as_ref().and(self.live.as_deref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -244,11 +252,7 @@ pub async fn list_page(
         next: (page < pages).then(|| link(page + 1)),
     })?;
     let until = view.until.min(next_change(&list, now));
-    Ok(if page == asked {
-        cacheable(res, until)
-    } else {
-        res
-    })
+    Ok(cacheable_page(res, page, asked, until))
 }
 
 #[get("/tv/v/{village}/cameras/wall")]
@@ -264,6 +268,12 @@ async fn wall_page(
         .await?;
     let code = &view.village.code;
     let shown: Vec<Camera> = list.iter().take(wall::MAX).cloned().collect();
+    // An SD box shows the same picture in its player's smaller box.
+    let (width, height) = if banner.1.is_sd() {
+        banner.1.player_size()
+    } else {
+        wall::SIZE
+    };
     let res = super::super::render(&WallPage {
         frame: frame(
             &state,
@@ -273,8 +283,8 @@ async fn wall_page(
             banner,
         ),
         wall: wall_url(code, &list, "page"),
-        width: wall::SIZE.0,
-        height: wall::SIZE.1,
+        width,
+        height,
         count: shown.len(),
         online: shown
             .iter()
