@@ -969,6 +969,8 @@ fn page_kinds(app: &TestApp) -> Vec<(String, String)> {
         ),
         ("pin".into(), "/tv/v/gengjing/health/me".into()),
         ("not-found".into(), "/tv/v/gengjing/nope".into()),
+        // Unregistered: the registration number, no code.
+        ("office-unregistered".into(), "/tv/v/gengjing/office".into()),
     ];
     for section in [
         "notices", "news", "party", "affairs", "roster", "health", "cameras", "videos",
