@@ -179,6 +179,13 @@ async fn clerks_and_officials_of_another_township_cannot_register_a_screen() {
         .post_signed(&action, &[("number", &number)])
         .await
         .assert_status(403);
+    // The right official, but without the session's CSRF token.
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    official
+        .post_form(&action, &[("number", &number)])
+        .await
+        .assert_status(403);
     foreign
         .get(&format!("/admin/roster?village={gengjing}"))
         .await
@@ -389,6 +396,12 @@ async fn revoking_a_screen_sends_it_back_to_the_registration_page_and_is_audited
 
     let mut official = app.client().await;
     official.login_as("official").await;
+    // Not without the session's CSRF token either.
+    official
+        .post_form(&revoke, &[("csrf_token", "0123abcd")])
+        .await
+        .assert_status(403);
+    assert_eq!(active_screens(&app, "gengjing"), 1);
     let res = official.post_signed(&revoke, &[]).await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(active_screens(&app, "gengjing"), 0);
