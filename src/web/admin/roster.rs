@@ -155,71 +155,71 @@ async fn roster_page(
 ) -> AppResult<RosterPage> {
     let actor = me.actor.clone();
     let offset = state.offset;
-    let (villages, village, cadres, shifts, changes, week, office, (office_screens, may_register)) =
-        state
-            .db
-            .run(move |c| {
-                let villages = keepable_villages(c, &actor)?;
-                let village = match village_id {
-                    Some(id) => villages
-                        .iter()
-                        .find(|v| v.id == id)
-                        .cloned()
-                        .ok_or_else(AppError::forbidden)?,
-                    None => villages.first().cloned().ok_or_else(AppError::forbidden)?,
-                };
-                let today = crate::time::to_local(crate::time::now(), offset).date_naive();
-                let monday = duty::week_start(today);
-                let cadres = cadres::of_village(c, village.id)?;
-                let week = duty::days(c, village.id, monday, monday + Duration::days(6))?
-                    .into_iter()
-                    .map(|r| DayRow {
-                        label: format!(
-                            "{} 周{}",
-                            day_str(r.day),
-                            weekday_label(
-                                chrono::Datelike::weekday(&r.day).number_from_monday() as i32
-                            )
-                        ),
-                        kind: r.holiday.clone().unwrap_or_else(|| r.kind.label().into()),
-                        who: r
-                            .duties
-                            .iter()
-                            .map(|d| {
-                                let name = cadres
-                                    .iter()
-                                    .find(|x| x.id == d.cadre_id)
-                                    .map_or("?", |x| x.name.as_str());
-                                match &d.change {
-                                    Some(k) => {
-                                        format!(
-                                            "{name} {}（{}）",
-                                            d.time_text(),
-                                            duty::change_label(k)
-                                        )
-                                    }
-                                    None => format!("{name} {}", d.time_text()),
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join("；"),
-                    })
-                    .collect();
-                Ok((
-                    villages,
-                    village.clone(),
-                    cadres,
-                    duty::pattern(c, village.id)?,
-                    duty::changes_from(c, village.id, today - Duration::days(7))?,
-                    week,
-                    office::get(c, village.id)?,
-                    (
-                        screens::of_village(c, village.id)?,
-                        actor.may(Action::RegisterOfficeScreens, &places::scope(c, &village)?),
+    let (villages, village, cadres, shifts, changes, week, office) = state
+        .db
+        .run(move |c| {
+            let villages = keepable_villages(c, &actor)?;
+            let village = match village_id {
+                Some(id) => villages
+                    .iter()
+                    .find(|v| v.id == id)
+                    .cloned()
+                    .ok_or_else(AppError::forbidden)?,
+                None => villages.first().cloned().ok_or_else(AppError::forbidden)?,
+            };
+            let today = crate::time::to_local(crate::time::now(), offset).date_naive();
+            let monday = duty::week_start(today);
+            let cadres = cadres::of_village(c, village.id)?;
+            let week = duty::days(c, village.id, monday, monday + Duration::days(6))?
+                .into_iter()
+                .map(|r| DayRow {
+                    label: format!(
+                        "{} 周{}",
+                        day_str(r.day),
+                        weekday_label(chrono::Datelike::weekday(&r.day).number_from_monday() as i32)
                     ),
-                ))
-            })
-            .await?;
+                    kind: r.holiday.clone().unwrap_or_else(|| r.kind.label().into()),
+                    who: r
+                        .duties
+                        .iter()
+                        .map(|d| {
+                            let name = cadres
+                                .iter()
+                                .find(|x| x.id == d.cadre_id)
+                                .map_or("?", |x| x.name.as_str());
+                            match &d.change {
+                                Some(k) => {
+                                    format!("{name} {}（{}）", d.time_text(), duty::change_label(k))
+                                }
+                                None => format!("{name} {}", d.time_text()),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                })
+                .collect();
+            Ok((
+                villages,
+                village.clone(),
+                cadres,
+                duty::pattern(c, village.id)?,
+                duty::changes_from(c, village.id, today - Duration::days(7))?,
+                week,
+                office::get(c, village.id)?,
+            ))
+        })
+        .await?;
+    let (actor, village_id) = (me.actor.clone(), village.id);
+    let (office_screens, may_register) = state
+        .db
+        .run(move |c| {
+            let scope = places::scope_of(c, village_id)?;
+            Ok((
+                screens::of_village(c, village_id)?,
+                actor.may(Action::RegisterOfficeScreens, &scope),
+            ))
+        })
+        .await?;
     Ok(RosterPage {
         layout: layout(state, me, "值班管理", "/admin/roster").await?,
         villages,
