@@ -140,6 +140,9 @@ pub enum Action {
     SuperviseRequests,
     /// A township's webhook: its address, secret, test and re-sends.
     ManageWebhooks,
+    /// Register (and revoke) a village office's sign-in screen: someone
+    /// above the village, so its cadres cannot register a phone at home.
+    RegisterOfficeScreens,
 }
 
 /// The signed-in person (or the CLI) acting on the portal.
@@ -203,6 +206,7 @@ pub fn may(actor: &Actor, action: Action, place: &PlaceScope) -> bool {
                 | HandleRequests
                 | SuperviseRequests
                 | ManageWebhooks
+                | RegisterOfficeScreens
         ),
         Role::Clerk => matches!(
             action,
@@ -291,6 +295,7 @@ mod tests {
         assert!(!may(&clerk, ManageUsers, &own));
         assert!(!may(&clerk, ViewAudit, &own));
         assert!(!may(&clerk, EditContent, &township(10)));
+        assert!(!may(&clerk, RegisterOfficeScreens, &own));
 
         // Official: every village of the township, none outside it.
         for v in [own, sibling] {
@@ -301,6 +306,10 @@ mod tests {
         }
         assert!(may(&official, PublishDirect, &township(10)));
         assert!(!may(&official, ReviewContent, &foreign));
+        assert!(may(&official, RegisterOfficeScreens, &own));
+        assert!(!may(&official, RegisterOfficeScreens, &foreign));
+        assert!(may(&admin, RegisterOfficeScreens, &foreign));
+        assert!(!may(&auditor, RegisterOfficeScreens, &own));
         assert!(!may(&official, PublishDirect, &township(20)));
         assert!(!may(&official, ViewAudit, &own));
         assert!(!may(&official, ManageUsers, &own));

@@ -104,6 +104,8 @@ pub fn action_label(action: &str) -> &str {
         "webhook.update" => "修改事件推送",
         "webhook.test" => "发送测试推送",
         "webhook.resend" => "重新发送推送",
+        "office_screen.register" => "登记办公室屏幕",
+        "office_screen.revoke" => "撤销办公室屏幕",
         other => other,
     }
 }

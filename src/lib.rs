@@ -147,7 +147,8 @@ impl AppState {
 impl AppState {
     /// Starts the minute loop (`serve` does; every instance may: each step
     /// is taken once): it reminds and escalates villagers' requests by the
-    /// clock, and each hour forgets duty sign-in code uses older than a day.
+    /// clock, and each hour forgets duty sign-in code uses older than a day
+    /// and office screens' registration numbers a day past their expiry.
     pub fn start_voice_sweep(&self) {
         let (db, catalog) = (self.db.clone(), self.voice.clone());
         std::thread::spawn(move || {
@@ -165,6 +166,12 @@ impl AppState {
                         .and_then(|mut c| roster::signin::prune(&mut c, time::now()));
                     if let Err(e) = pruned {
                         log::warn!("sign-in code prune: {e}");
+                    }
+                    let pruned = db
+                        .get()
+                        .and_then(|mut c| roster::screens::prune(&mut c, time::now()));
+                    if let Err(e) = pruned {
+                        log::warn!("office registration number prune: {e}");
                     }
                 }
             }

@@ -969,6 +969,8 @@ fn page_kinds(app: &TestApp) -> Vec<(String, String)> {
         ),
         ("pin".into(), "/tv/v/gengjing/health/me".into()),
         ("not-found".into(), "/tv/v/gengjing/nope".into()),
+        // Unregistered: the registration number, no code.
+        ("office-unregistered".into(), "/tv/v/gengjing/office".into()),
     ];
     for section in [
         "notices", "news", "party", "affairs", "roster", "health", "cameras", "videos",
@@ -1305,8 +1307,40 @@ fn the_office_screen_shows_a_code_that_a_signed_out_phone_at_360_px_signs_in_wit
     };
     let dir = screenshot_dir();
     let tv = &s.tv;
-    // The office screen at 1280x720: the QR code drawn, the code beside it,
-    // all on screen.
+    // An unregistered screen shows a registration number and no code.
+    tv.open("/tv/v/gengjing/office");
+    let v = tv.browser.exec(
+        "var n = document.getElementById('office-pair');\
+         return [n ? n.textContent.trim() : '', !!document.getElementById('office-code'),\
+                 document.querySelectorAll('.office-qr img').length];",
+        json!([]),
+    );
+    let (number, has_code, images): (String, bool, usize) =
+        serde_json::from_value(v).expect("the unregistered screen");
+    assert!(
+        number.len() == 8 && !has_code && images == 0,
+        "{number:?} {has_code} {images}"
+    );
+    tv.shot(&dir, "office-unregistered");
+    // The township official registers it (as on the village's duty page).
+    {
+        let mut conn = s.app.conn();
+        let user = users::find_by_username(&mut conn, "official")
+            .expect("user query")
+            .expect("the demo official");
+        let official = users::actor(&mut conn, &user).expect("actor");
+        village_portal::roster::screens::register(
+            &mut conn,
+            &s.app.state.keys,
+            &official,
+            s.app.place_id("gengjing"),
+            &village_portal::roster::screens::RegisterForm { number },
+            village_portal::time::now(),
+        )
+        .expect("registered");
+    }
+    // The office screen at 1280x720, reloaded: the QR code drawn, the code
+    // beside it, all on screen.
     tv.open("/tv/v/gengjing/office");
     let v = tv.browser.exec(
         "var img = document.querySelector('.office-qr img'), r = img.getBoundingClientRect();\

@@ -25,6 +25,7 @@ mod health_import;
 mod health_tv;
 mod instances;
 mod media;
+mod office_screens;
 mod permissions;
 mod roster;
 mod smoke;

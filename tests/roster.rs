@@ -595,8 +595,12 @@ async fn the_tv_shows_names_posts_and_work_phones_never_private_ones() {
         .assert_contains("0546-8221001");
     let home = c.get("/tv/v/gengjing").await;
     home.assert_contains("今日值班");
-    // The office screen: not cached, reloads itself, a PNG QR code.
+    // The office screen, once the township registered it: not cached,
+    // reloads itself, a PNG QR code.
+    crate::office_screens::registered_screen(&app, &mut c, "gengjing").await;
     let office = c.get("/tv/v/gengjing/office").await;
+    crate::tv::assert_tv_rules(&mut c, &office, "/tv/v/gengjing/office", "/tv/v/gengjing").await;
+    assert!(!office.body.contains(private));
     assert_eq!(office.header("cache-control"), Some("no-store"));
     assert!(office.body.contains("http-equiv=\"refresh\""));
     let now = signin::window_of(village_portal::time::now());

@@ -427,6 +427,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    office_pairings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        secret_hash -> Text,
+        number_hash -> Text,
+        device -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    office_screens (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        token_hash -> Text,
+        issued -> Bool,
+        device -> Text,
+        approved_by -> Nullable<BigInt>,
+        approved_by_name -> Text,
+        approved_at -> Timestamp,
+        last_seen -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     party_members (id) {
         id -> BigInt,
         village_id -> BigInt,
@@ -562,6 +590,8 @@ diesel::joinable!(camera_events -> cameras (camera_id));
 diesel::joinable!(cadres -> places (village_id));
 diesel::joinable!(duty_shifts -> cadres (cadre_id));
 diesel::joinable!(duty_signins -> cadres (cadre_id));
+diesel::joinable!(office_pairings -> places (village_id));
+diesel::joinable!(office_screens -> places (village_id));
 diesel::joinable!(meeting_attendance -> party_members (member_id));
 diesel::joinable!(voice_requests -> places (village_id));
 diesel::joinable!(voice_requests -> households (household_id));
@@ -604,6 +634,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     duty_signins,
     duty_code_uses,
+    office_pairings,
+    office_screens,
     party_members,
     branch_meetings,
     meeting_attendance,

@@ -16,6 +16,7 @@ pub mod life;
 pub mod meetings;
 pub mod office;
 pub mod rhythm;
+pub mod screens;
 pub mod signin;
 pub mod supervision;
 

@@ -1,5 +1,6 @@
 //! Office duty in the back office: a village's cadres, office hours, weekly
-//! pattern and dated changes; the phone sign-in page; the township's
+//! pattern and dated changes; its registered office screens (登记, 撤销);
+//! the phone sign-in page; the township's
 //! supervision tables (and CSV); the holiday table.
 
 use actix_web::http::header;
@@ -16,6 +17,7 @@ use crate::roster::cadres::{self, Cadre, CadreForm};
 use crate::roster::calendar::{self, Holiday, HolidayForm};
 use crate::roster::duty::{self, Change, ChangeForm, Shift, ShiftForm, CHANGE_KINDS};
 use crate::roster::office::{self, OfficeForm};
+use crate::roster::screens::{self, RegisterForm};
 use crate::roster::signin::{self, SigninForm};
 use crate::roster::supervision::{self, VillageMonth, VillageToday};
 use crate::roster::{day_str, hhmm, weekday_label};
@@ -68,7 +70,13 @@ struct RosterPage {
     office: OfficeForm,
     shift: ShiftForm,
     change: ChangeForm,
-    /// Which form failed (`office`, `shift`, `change`) and why.
+    /// The village's registered office screens.
+    screens: Vec<ScreenRow>,
+    /// Whether this user registers and revokes them (not the village's clerks).
+    may_register: bool,
+    /// The registration number typed, shown again beside its message.
+    screen_number: String,
+    /// Which form failed (`office`, `shift`, `change`, `screen`) and why.
     failed: &'static str,
     errors: FieldErrors,
     kinds: [(&'static str, &'static str); 3],
@@ -100,8 +108,18 @@ impl RosterPage {
     }
 }
 
+/// A registered office screen, as the duty page lists it.
+struct ScreenRow {
+    id: i64,
+    device: String,
+    approved_by: String,
+    approved_at: String,
+    last_seen: String,
+}
+
 struct Forms {
     office: Option<OfficeForm>,
+    screen_number: String,
     shift: ShiftForm,
     change: ChangeForm,
     failed: &'static str,
@@ -112,6 +130,7 @@ impl Forms {
     fn blank() -> Forms {
         Forms {
             office: None,
+            screen_number: String::new(),
             shift: ShiftForm {
                 weekday: "1".into(),
                 starts: "08:30".into(),
@@ -190,6 +209,17 @@ async fn roster_page(
             ))
         })
         .await?;
+    let (actor, village_id) = (me.actor.clone(), village.id);
+    let (office_screens, may_register) = state
+        .db
+        .run(move |c| {
+            let scope = places::scope_of(c, village_id)?;
+            Ok((
+                screens::of_village(c, village_id)?,
+                actor.may(Action::RegisterOfficeScreens, &scope),
+            ))
+        })
+        .await?;
     Ok(RosterPage {
         layout: layout(state, me, "值班管理", "/admin/roster").await?,
         villages,
@@ -199,6 +229,21 @@ async fn roster_page(
         changes,
         week,
         office: forms.office.unwrap_or_else(|| OfficeForm::of(&office)),
+        screens: office_screens
+            .into_iter()
+            .map(|s| ScreenRow {
+                id: s.id,
+                device: s.device,
+                approved_by: s.approved_by_name,
+                approved_at: crate::time::format_local(s.approved_at, offset),
+                last_seen: s.last_seen.map_or_else(
+                    || "尚未连接（屏幕刷新后自动启用）".into(),
+                    |at| crate::time::format_local(at, offset),
+                ),
+            })
+            .collect(),
+        may_register,
+        screen_number: forms.screen_number,
         shift: forms.shift,
         change: forms.change,
         failed: forms.failed,
@@ -304,6 +349,48 @@ async fn add_change(
         ..Forms::blank()
     })
     .await
+}
+
+/// 登记: the office screen showing this registration number becomes one
+/// of the village's sign-in screens (a township official or an admin).
+#[post("/admin/roster/{village}/screens")]
+async fn register_screen(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    form: CsrfForm<RegisterForm>,
+) -> AppResult<HttpResponse> {
+    let (village_id, CsrfForm(form)) = (path.into_inner(), form);
+    let (actor, submitted, keys) = (me.actor.clone(), form.clone(), state.keys.clone());
+    let saved = state
+        .db
+        .run(move |c| {
+            screens::register(c, &keys, &actor, village_id, &submitted, crate::time::now())
+        })
+        .await;
+    saved_or_again(&state, &me, village_id, saved, |errors| Forms {
+        screen_number: crate::text::cut(form.number.trim(), 20),
+        failed: "screen",
+        errors,
+        ..Forms::blank()
+    })
+    .await
+}
+
+/// 撤销 a registered office screen: it shows no code any more.
+#[post("/admin/roster/screens/{id}/revoke")]
+async fn revoke_screen(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (id, actor) = (path.into_inner(), me.actor.clone());
+    let village_id = state
+        .db
+        .run(move |c| screens::revoke(c, &actor, id, crate::time::now()))
+        .await?;
+    Ok(back_to(village_id))
 }
 
 /// 删除 a weekly shift or 撤销 a dated change.
@@ -822,8 +909,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit_cadre)
         .service(update_cadre)
         .service(remove)
+        .service(revoke_screen)
         .service(index)
         .service(save_office)
         .service(add_shift)
-        .service(add_change);
+        .service(add_change)
+        .service(register_screen);
 }

@@ -1,7 +1,10 @@
 //! The duty roster on the TV: 今日值班 on the home, `/tv/v/{v}/roster`
 //! (this week and the cadres' contacts) and the village office's sign-in
-//! screen `/tv/v/{v}/office` with its rotating QR code.
+//! screen `/tv/v/{v}/office` with its rotating QR code (on a screen the
+//! township registered; any other shows a registration number instead).
 
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -12,6 +15,7 @@ use super::village::{Village, VillageView};
 use super::{alerts, home_url, Frame, Screen};
 use crate::error::AppResult;
 use crate::roster::board::{self, Board, BoardDay, OnDuty, PublicCadre};
+use crate::roster::screens::{self, Visit};
 use crate::roster::{signin, weekday_label};
 use crate::AppState;
 
@@ -237,8 +241,42 @@ fn signin_url(req: &HttpRequest, village: &str, code: &str) -> String {
     )
 }
 
+#[derive(Template)]
+#[template(path = "tv/office_unregistered.html")]
+struct UnregisteredPage {
+    frame: Frame,
+    number: String,
+    refresh: i64,
+    reload: String,
+    status_html: String,
+    ask_html: String,
+    note_html: String,
+}
+
+/// The office screen's cookie: its pairing secret, then its token; sent
+/// to this village's office pages only.
+fn office_cookie(state: &AppState, village: &str, value: String, age: Duration) -> Cookie<'static> {
+    Cookie::build(screens::COOKIE, value)
+        .path(format!("/tv/v/{village}/office"))
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(age.num_seconds()))
+        .finish()
+}
+
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// The office screen: never kept in the page cache (its code changes each
 /// minute); it reloads itself when the code changes, JavaScript or not.
+/// Only a screen registered by the township shows the code; any other asks
+/// to be registered (`roster::screens`).
 #[get("/tv/v/{village}/office")]
 async fn office_page(
     req: HttpRequest,
@@ -248,8 +286,62 @@ async fn office_page(
     screen: Screen,
 ) -> AppResult<HttpResponse> {
     let now = crate::time::now();
-    let window = signin::window_of(now);
     let village_id = view.village.id;
+    let vcode = view.village.code.clone();
+    let held = req.cookie(screens::COOKIE).map(|c| c.value().to_string());
+    let device = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let keys = state.keys.clone();
+    let visit = state
+        .db
+        .run(move |c| screens::visit(c, &keys, village_id, held.as_deref(), &device, now))
+        .await?;
+    let mut frame = Frame::village(
+        &state,
+        &view.village,
+        view.township.as_ref(),
+        "村委值班签到",
+        home_url(&vcode),
+    )
+    .with_alert(banner)
+    .on(screen);
+    frame.heading = format!("{} 村委值班签到", view.village.name);
+    let new_token = match visit {
+        Visit::Registered { new_token } => new_token,
+        Visit::Unregistered { number, new_secret } => {
+            let township = view
+                .township
+                .as_ref()
+                .map_or_else(|| "乡镇".to_string(), |t| format!("乡镇（{}）", t.name));
+            let mut res = no_store(super::super::render(&UnregisteredPage {
+                frame,
+                number,
+                refresh: signin::seconds_left(now) + 1,
+                reload: format!("/tv/v/{vcode}/office"),
+                status_html: crate::text::wbr(
+                    "这块屏幕还没有登记为本村村委办公室的签到屏幕，暂不显示签到码。",
+                ),
+                ask_html: crate::text::wbr(&format!(
+                    "请{township}审核员在后台“值班管理”本村页面的“办公室屏幕登记号”处登记这个号码。"
+                )),
+                note_html: crate::text::wbr(&format!(
+                    "登记号 {} 分钟内有效，过期自动更换；登记后 1 分钟内显示签到码。",
+                    screens::PAIRING_MINUTES
+                )),
+            })?);
+            if let Some(secret) = new_secret {
+                let age = Duration::minutes(screens::PAIRING_COOKIE_MINUTES);
+                res.add_cookie(&office_cookie(&state, &vcode, secret, age))
+                    .map_err(crate::error::AppError::because("office cookie"))?;
+            }
+            return Ok(res);
+        }
+    };
+    let window = signin::window_of(now);
     let code = signin::code(&state.keys, village_id, window);
     let offset = state.offset;
     let today = state
@@ -257,22 +349,11 @@ async fn office_page(
         .run(move |c| board::today(c, village_id, now, offset))
         .await?;
     // The image is as large as the QR code of this address is.
-    let modules = qrcode::QrCode::new(signin_url(&req, &view.village.code, &code).as_bytes())
+    let modules = qrcode::QrCode::new(signin_url(&req, &vcode, &code).as_bytes())
         .map(|q| q.width() as u32)
         .unwrap_or(33);
     let qr_size = (modules + 8) * qr_scale(screen);
-    let vcode = &view.village.code;
-    let mut frame = Frame::village(
-        &state,
-        &view.village,
-        view.township.as_ref(),
-        "村委值班签到",
-        home_url(vcode),
-    )
-    .with_alert(banner)
-    .on(screen);
-    frame.heading = format!("{} 村委值班签到", view.village.name);
-    let res = super::super::render(&OfficePage {
+    let mut res = no_store(super::super::render(&OfficePage {
         frame,
         qr: format!("/tv/v/{vcode}/office/qr.png?w={window}"),
         qr_size,
@@ -293,12 +374,12 @@ async fn office_page(
             .holiday
             .clone()
             .unwrap_or_else(|| today.kind.label().into()),
-    })?;
-    let mut res = res;
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    })?);
+    if let Some(token) = new_token {
+        let age = Duration::days(screens::TOKEN_DAYS);
+        res.add_cookie(&office_cookie(&state, &vcode, token, age))
+            .map_err(crate::error::AppError::because("office cookie"))?;
+    }
     Ok(res)
 }
 
@@ -317,6 +398,19 @@ async fn office_qr(
     screen: Screen,
     q: web::Query<QrQuery>,
 ) -> AppResult<HttpResponse> {
+    // Only a registered office screen gets the code's picture.
+    let held = req.cookie(screens::COOKIE).map(|c| c.value().to_string());
+    let village_id = view.village.id;
+    let registered = state
+        .db
+        .run(move |c| screens::is_registered(c, village_id, held.as_deref()))
+        .await?;
+    if !registered {
+        return Ok(HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body("这块屏幕没有登记为村委办公室的签到屏幕"));
+    }
     let now = signin::window_of(crate::time::now());
     let window =
         q.w.filter(|w| *w <= now && now - *w < signin::VALID_WINDOWS)

@@ -1,0 +1,2 @@
+DROP TABLE office_screens;
+DROP TABLE office_pairings;
