@@ -208,7 +208,7 @@ impl Chart {
                 let x = x0.round() as i64;
                 fill_rect(&mut img, x - 1, bottom, x, bottom + 8, AXIS);
             }
-            if (months.len() - 1 - i) % stride != 0 {
+            if !(months.len() - 1 - i).is_multiple_of(stride) {
                 continue;
             }
             let label = m.month().to_string();
@@ -663,7 +663,8 @@ mod tests {
     /// below the axis, digits of one label (one scaled column apart) merged.
     fn month_labels(img: &RgbImage) -> Vec<(i64, i64)> {
         let h = img.height() as i64;
-        let band = (h - GLYPH_H * SCALE - 4)..(h - 4);
+        // The lower part of the month digits: below the lowest scale number.
+        let band = (h - 20)..(h - 4);
         let cols: Vec<i64> = (0..img.width() as i64)
             .filter(|x| {
                 band.clone()
