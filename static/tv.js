@@ -90,7 +90,7 @@
     if (e.type === 'keypress') { if (handled) { handled = false; return cancel(e); } }
     var done = true;
     if ((k >= 48 && k <= 57) || (k >= 96 && k <= 105)) { done = !typing && num(k); }
-    else if (what === 'l' || what === 'r' || what === 'u' || what === 'd') {
+    else if (/^[lrud]$/.test(what)) {
       /* Nothing that way: left/up turn to the previous page, right/down to the next. */
       if (!cur || cur === d.body) { focus(firstInMain()); } else { var x = move(cur, what); if (x) { focus(x); } else { go(find('rel', /[lu]/.test(what) ? 'prev' : 'next')); } }
     } else if (what === 'ok') { if (cur && cur.href) { go(cur); } else { done = false; } }
@@ -110,20 +110,19 @@
     return false;
   }
   function start() {
+    if (last) { return; } /* the second of DOMContentLoaded and onload */
     var m = /#f=([\w-]+)/.exec(W.location.hash), x = m && d.getElementById(m[1]);
     focus(x || firstInMain());
   }
+  /* Focus as soon as the page is parsed: onload also waits for a <video>,
+     which some engines (QtWebKit) never finish loading. */
   if (d.addEventListener) {
     d.addEventListener('keydown', onKey, false);
     d.addEventListener('keypress', onKey, false);
+    d.addEventListener('DOMContentLoaded', start, false);
   } else {
     d.onkeydown = onKey;
     d.onkeypress = onKey;
   }
-  /* Focus as soon as the page is parsed: onload also waits for a <video>,
-     which some engines (QtWebKit) never finish loading. */
-  var started = false;
-  function once() { if (!started) { started = true; start(); } }
-  if (d.addEventListener) { d.addEventListener('DOMContentLoaded', once, false); }
-  W.onload = once;
+  W.onload = start;
 })();
