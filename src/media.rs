@@ -810,16 +810,23 @@ pub fn of_place(conn: &mut DbConn, id: i64, place_id: i64) -> AppResult<bool> {
 /// How many of a place's newest images a record's form offers to pick from.
 pub const CHOICES: i64 = 12;
 
-/// The images a form of a record of `place_id` offers: the newest
-/// `CHOICES`, and the one `chosen` when it is an older image of the place.
-pub fn choices(conn: &mut DbConn, place_id: i64, chosen: Option<i64>) -> AppResult<Vec<Media>> {
-    let (mut rows, _) = list_for_place(conn, place_id, 1, CHOICES)?;
-    if let Some(id) = chosen.filter(|id| !rows.iter().any(|m| m.id == *id)) {
-        if of_place(conn, id, place_id)? {
-            rows.push(get(conn, id)?);
+/// The images a form of a record of `place_id` offers: those `chosen`
+/// first, in their order (a form posts them in the order shown), then the
+/// place's newest, `CHOICES` in all at least.
+pub fn choices(conn: &mut DbConn, place_id: i64, chosen: &[i64]) -> AppResult<Vec<Media>> {
+    let mut out: Vec<Media> = Vec::new();
+    for id in chosen {
+        if !out.iter().any(|m| m.id == *id) && of_place(conn, *id, place_id)? {
+            out.push(get(conn, *id)?);
         }
     }
-    Ok(rows)
+    let (newest, _) = list_for_place(conn, place_id, 1, CHOICES)?;
+    for m in newest {
+        if !out.iter().any(|o| o.id == m.id) {
+            out.push(m);
+        }
+    }
+    Ok(out)
 }
 
 /// A page of a place's library, newest first, and the total count. A page

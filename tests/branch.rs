@@ -162,7 +162,7 @@ async fn due_states_turn_at_the_quarters_last_local_midnight() {
             recorder: "宋".into(),
             topics: "季度会".into(),
             minutes: String::new(),
-            photo_id: String::new(),
+            photos: Vec::new(),
             present: vec![m.id.to_string()],
             reasons: Default::default(),
         },
@@ -253,6 +253,15 @@ async fn the_tv_shows_a_meeting_only_after_the_township_confirms_it_and_never_na
         &photo_bytes(),
     )
     .expect("photo");
+    // A second photo, the sign-in sheet: it names people, so it stays off air.
+    let sheet = village_portal::media::ingest(
+        &mut app.conn(),
+        &actor,
+        gengjing,
+        "签到表.jpg",
+        &photo_bytes(),
+    )
+    .expect("photo");
     let offset = FixedOffset::east_opt(8 * 3600).expect("offset");
     let now = village_portal::time::now();
     let today = village_portal::time::to_local(now, offset).date_naive();
@@ -270,7 +279,7 @@ async fn the_tv_shows_a_meeting_only_after_the_township_confirms_it_and_never_na
             recorder: "王建军".into(),
             topics: "学习新修订的村规民约".into(),
             minutes: "<p>会议记录之机密细节</p>".into(),
-            photo_id: photo.id.to_string(),
+            photos: vec![photo.id.to_string(), sheet.id.to_string()],
             present: members.iter().skip(1).map(|m| m.id.to_string()).collect(),
             reasons,
         },
@@ -348,6 +357,12 @@ async fn the_tv_shows_a_meeting_only_after_the_township_confirms_it_and_never_na
         200,
         "the photo is public now"
     );
+    assert_eq!(
+        tv.get(&format!("/media/{}/tile", sheet.id)).await.status,
+        404,
+        "only the cover goes on air"
+    );
+    assert!(!page.body.contains(&format!("/media/{}/", sheet.id)));
     for res in [&after, &page] {
         for secret in [
             "会议记录之机密细节",
@@ -633,22 +648,97 @@ async fn meeting_and_cadre_forms_offer_the_villages_own_photos_to_pick() {
             !res.body.contains(&choice(theirs.id)),
             "{page} offers another village's photo"
         );
-        // None chosen yet: 不附照片 is.
-        res.assert_contains("name=\"photo_id\" value=\"\" checked");
+        assert!(
+            !res.body.contains(" checked><img"),
+            "{page}: a photo is chosen"
+        );
     }
+    // A cadre has one photo (radio buttons, 不附照片 chosen); a meeting
+    // several (checkboxes).
+    clerk
+        .get(&format!("/admin/roster/cadres/new?village={gengjing}"))
+        .await
+        .assert_contains("type=\"radio\" name=\"photo_id\" value=\"\" checked");
+    clerk
+        .get(&format!("/admin/branch?village={gengjing}"))
+        .await
+        .assert_contains(&format!("type=\"checkbox\" {}", choice(ours.id)));
     // A meeting's edit form has its own photo chosen.
     let meeting: i64 = branch_meetings::table
         .filter(branch_meetings::village_id.eq(gengjing))
         .select(branch_meetings::id)
         .first(&mut *app.conn())
         .expect("a meeting");
-    diesel::update(branch_meetings::table.find(meeting))
-        .set(branch_meetings::photo_id.eq(Some(ours.id)))
-        .execute(&mut *app.conn())
-        .expect("photo set");
+    let edit = format!("/admin/branch/meetings/{meeting}/edit");
+    let form = clerk.get(&edit).await;
+    form.assert_status(200);
+    // Two photos, the older one first: it is the cover, the TV's picture.
+    let older = ingest(gengjing, "签到表.jpg");
+    let newer = ingest(gengjing, "会场.jpg");
+    let stored = meetings::editing(&mut app.conn(), &actor, meeting)
+        .expect("the record")
+        .stored;
+    let mut fields: Vec<(String, String)> = vec![
+        ("kind".into(), stored.kind.clone()),
+        ("held_on".into(), stored.held_on.clone()),
+        ("place".into(), stored.place.clone()),
+        ("host".into(), stored.host.clone()),
+        ("recorder".into(), stored.recorder.clone()),
+        ("topics".into(), stored.topics.clone()),
+        ("minutes".into(), stored.minutes.clone()),
+    ];
+    fields.extend(
+        stored
+            .present
+            .iter()
+            .map(|p| ("present".to_string(), p.clone())),
+    );
+    fields.push(("photo_id".into(), older.id.to_string()));
+    fields.push(("photo_id".into(), newer.id.to_string()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(clerk.submit(&edit, &edit, &refs).await.status, 303);
+    let cover: Option<i64> = branch_meetings::table
+        .find(meeting)
+        .select(branch_meetings::photo_id)
+        .first(&mut *app.conn())
+        .expect("meeting");
+    assert_eq!(cover, Some(older.id));
+    assert_eq!(
+        meetings::photos_of(&mut app.conn(), meeting).expect("photos"),
+        vec![older.id, newer.id]
+    );
+    // The record's page shows both; its edit form has both ticked, in order.
+    let page = clerk
+        .get(&format!("/admin/branch/meetings/{meeting}"))
+        .await;
+    page.assert_contains(&format!("/media/{}/tile", older.token))
+        .assert_contains(&format!("/media/{}/tile", newer.token));
+    let again = clerk.get(&edit).await;
+    let (a, b) = (
+        again.body.find(&format!("{} checked", choice(older.id))),
+        again.body.find(&format!("{} checked", choice(newer.id))),
+    );
+    assert!(a.is_some() && b.is_some() && a < b, "{a:?} {b:?}");
+    // Seven photos are too many: beside the field, nothing changed.
+    let mut seven = fields.clone();
+    seven.retain(|(k, _)| k != "photo_id");
+    for n in 0..7 {
+        let p = ingest(gengjing, &format!("照片{n}.jpg"));
+        seven.push(("photo_id".into(), p.id.to_string()));
+    }
+    let refs: Vec<(&str, &str)> = seven
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     clerk
-        .get(&format!("/admin/branch/meetings/{meeting}/edit"))
+        .submit(&edit, &edit, &refs)
         .await
-        .assert_status(200)
-        .assert_contains(&format!("{} checked", choice(ours.id)));
+        .assert_field_error("最多附 6 张照片");
+    assert_eq!(
+        meetings::photos_of(&mut app.conn(), meeting).expect("photos"),
+        vec![older.id, newer.id]
+    );
 }

@@ -263,7 +263,12 @@ fn empty_library() -> TestApp {
             .execute(&mut *conn)
             .expect("forget posters");
         {
-            use village_portal::db::schema::{branch_meetings, cadres, media_renditions};
+            use village_portal::db::schema::{
+                branch_meetings, cadres, media_renditions, meeting_photos,
+            };
+            diesel::delete(meeting_photos::table)
+                .execute(&mut *conn)
+                .expect("forget meeting photos");
             diesel::update(branch_meetings::table)
                 .set(branch_meetings::photo_id.eq(None::<i64>))
                 .execute(&mut *conn)

@@ -490,6 +490,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    meeting_photos (meeting_id, media_id) {
+        meeting_id -> BigInt,
+        media_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
     meeting_attendance (meeting_id, member_id) {
         meeting_id -> BigInt,
         member_id -> BigInt,
@@ -593,6 +601,7 @@ diesel::joinable!(duty_signins -> cadres (cadre_id));
 diesel::joinable!(office_pairings -> places (village_id));
 diesel::joinable!(office_screens -> places (village_id));
 diesel::joinable!(meeting_attendance -> party_members (member_id));
+diesel::joinable!(meeting_photos -> media (media_id));
 diesel::joinable!(voice_requests -> places (village_id));
 diesel::joinable!(voice_requests -> households (household_id));
 diesel::joinable!(voice_steps -> voice_requests (request_id));
@@ -638,6 +647,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     office_screens,
     party_members,
     branch_meetings,
+    meeting_photos,
     meeting_attendance,
     voice_requests,
     voice_steps,

@@ -349,10 +349,10 @@ pub fn load_branches(conn: &mut DbConn, actor: &Actor, offset: FixedOffset) -> A
                         recorder: people[2].0.into(),
                         topics: topic.into(),
                         minutes: format!("<p>{topic}。与会党员逐一发言，形成一致意见。</p>"),
-                        photo_id: if kind == "theme_day" {
-                            photo.id.to_string()
+                        photos: if kind == "theme_day" {
+                            vec![photo.id.to_string()]
                         } else {
-                            String::new()
+                            Vec::new()
                         },
                         present: present.clone(),
                         reasons,

@@ -58,6 +58,8 @@ pub fn confirm(
                 branch_meetings::confirmed_at.eq(now),
             ))
             .execute(conn)?;
+        // Only the cover goes on air; the others (a 签到表 names people)
+        // stay in the back office.
         crate::media::make_public(conn, &[], m.photo_id)?;
         crate::changes::touch(conn, m.village_id)?;
         audit::record(

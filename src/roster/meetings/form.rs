@@ -15,6 +15,8 @@ use crate::validate::{self, FieldErrors};
 
 /// Minutes longer than this (characters of sanitised HTML) are refused.
 pub const MAX_MINUTES: usize = 100_000;
+/// Photos a record may carry (会场, 签到表 ...).
+pub const MAX_PHOTOS: usize = 6;
 
 /// A meeting form as posted: fixed fields, `present` once per attendee,
 /// `reason_{member id}` for absentees.
@@ -27,8 +29,9 @@ pub struct MeetingForm {
     pub recorder: String,
     pub topics: String,
     pub minutes: String,
-    /// The number of an image in the village's media library, or empty.
-    pub photo_id: String,
+    /// Images of the village's media library, by number, in order: the
+    /// first is the record's cover (what the TV shows).
+    pub photos: Vec<String>,
     pub present: Vec<String>,
     pub reasons: HashMap<String, String>,
 }
@@ -45,7 +48,8 @@ impl MeetingForm {
                 "recorder" => f.recorder = v.clone(),
                 "topics" => f.topics = v.clone(),
                 "minutes" => f.minutes = v.clone(),
-                "photo_id" => f.photo_id = v.clone(),
+                "photo_id" if !v.trim().is_empty() => f.photos.push(v.clone()),
+                "photo_id" => {}
                 "present" => f.present.push(v.clone()),
                 other => {
                     if let Some(id) = other.strip_prefix("reason_") {
@@ -95,7 +99,8 @@ pub(super) struct Checked<'a> {
     pub kind: &'static str,
     pub held_on: NaiveDate,
     pub minutes: String,
-    pub photo: Option<i64>,
+    /// The cover first.
+    pub photos: Vec<i64>,
     /// Who was expected: the roster the attendance rows are written for.
     pub roster: Vec<Member>,
     pub present: Vec<i64>,
@@ -137,7 +142,7 @@ pub(super) fn check<'a>(
             format!("会议记录最多 {MAX_MINUTES} 字，请分次整理或精简"),
         );
     }
-    let photo = photo_of(conn, village_id, &form.photo_id, &mut errors)?;
+    let photos = photos_of(conn, village_id, &form.photos, &mut errors)?;
     let mut present: Vec<i64> = Vec::new();
     for p in &form.present {
         match p
@@ -170,31 +175,41 @@ pub(super) fn check<'a>(
         kind,
         held_on,
         minutes,
-        photo,
+        photos,
         roster,
         present,
     })
 }
 
-/// The photo a form names: empty for none, else an image of the village's
-/// own media library (a message beside the field otherwise).
-fn photo_of(
+/// The photos a form names: images of the village's own library, each
+/// once, at most [`MAX_PHOTOS`] (a message beside the field otherwise).
+fn photos_of(
     conn: &mut DbConn,
     village_id: i64,
-    raw: &str,
+    raw: &[String],
     errors: &mut FieldErrors,
-) -> AppResult<Option<i64>> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    match raw.parse::<i64>() {
-        Ok(id) if crate::media::of_place(conn, id, village_id)? => Ok(Some(id)),
-        _ => {
-            errors.add("photo_id", "找不到这张图片（须是本村图片库中的图片编号）");
-            Ok(None)
+) -> AppResult<Vec<i64>> {
+    let mut out: Vec<i64> = Vec::new();
+    for r in raw {
+        match r.trim().parse::<i64>() {
+            Ok(id) if crate::media::of_place(conn, id, village_id)? => {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            _ => {
+                errors.add("photo_id", "找不到这张图片（须是本村图片库中的图片编号）");
+                return Ok(Vec::new());
+            }
         }
     }
+    if out.len() > MAX_PHOTOS {
+        errors.add(
+            "photo_id",
+            format!("一条会议记录最多附 {MAX_PHOTOS} 张照片，请少选几张"),
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@ use chrono::{FixedOffset, NaiveDateTime};
 use diesel::prelude::*;
 
 pub use due::{of_village as due_of_village, table as due_table, DueRow};
-pub use form::{quorum, MeetingForm, MAX_MINUTES};
+pub use form::{quorum, MeetingForm, MAX_MINUTES, MAX_PHOTOS};
 
 use super::branch::{self, Member};
 use super::day_str;
 use super::rhythm;
 use crate::access::{Action, Actor};
 use crate::audit::{self, Event};
-use crate::db::schema::{branch_meetings, meeting_attendance, party_members};
+use crate::db::schema::{branch_meetings, meeting_attendance, meeting_photos, party_members};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
@@ -85,8 +85,24 @@ impl Checked<'_> {
             minutes: &self.minutes,
             expected: self.roster.len() as i32,
             present: self.present.len() as i32,
-            photo_id: self.photo,
+            photo_id: self.photos.first().copied(),
         }
+    }
+
+    /// The photo rows of meeting `id`, replacing any, in the form's order.
+    fn write_photos(&self, conn: &mut DbConn, id: i64) -> AppResult<()> {
+        diesel::delete(meeting_photos::table.filter(meeting_photos::meeting_id.eq(id)))
+            .execute(conn)?;
+        for (position, media_id) in self.photos.iter().enumerate() {
+            diesel::insert_into(meeting_photos::table)
+                .values((
+                    meeting_photos::meeting_id.eq(id),
+                    meeting_photos::media_id.eq(media_id),
+                    meeting_photos::position.eq(position as i32),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
     }
 
     /// The attendance rows of meeting `id`, replacing any: one per member
@@ -185,6 +201,7 @@ pub fn record(
             .execute(conn)?;
         let id = db::last_insert_id(conn)?;
         c.write_attendance(conn, id)?;
+        c.write_photos(conn, id)?;
         audit::record(conn, actor, c.event("meeting.record", id, village_id))?;
         load(conn, id)
     })
@@ -216,6 +233,7 @@ pub fn update(
             ))
             .execute(conn)?;
         c.write_attendance(conn, id)?;
+        c.write_photos(conn, id)?;
         if before.is_confirmed() {
             crate::changes::touch(conn, village_id)?;
         }
@@ -234,6 +252,8 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     db::write(conn, |conn| {
         let m = load_locked(conn, id)?;
         diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(meeting_photos::table.filter(meeting_photos::meeting_id.eq(id)))
             .execute(conn)?;
         diesel::delete(branch_meetings::table.find(id)).execute(conn)?;
         if m.is_confirmed() {
@@ -254,6 +274,15 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     })
 }
 
+/// A record's photos (media ids), the cover first.
+pub fn photos_of(conn: &mut DbConn, id: i64) -> AppResult<Vec<i64>> {
+    Ok(meeting_photos::table
+        .filter(meeting_photos::meeting_id.eq(id))
+        .order(meeting_photos::position)
+        .select(meeting_photos::media_id)
+        .load(conn)?)
+}
+
 /// The form showing a stored record (to edit it).
 fn form_of(conn: &mut DbConn, m: &Meeting) -> AppResult<MeetingForm> {
     let rows: Vec<(i64, bool, String)> = meeting_attendance::table
@@ -272,7 +301,7 @@ fn form_of(conn: &mut DbConn, m: &Meeting) -> AppResult<MeetingForm> {
         recorder: m.recorder.clone(),
         topics: m.topics.clone(),
         minutes: m.minutes.clone(),
-        photo_id: m.photo_id.map(|p| p.to_string()).unwrap_or_default(),
+        photos: photos_of(conn, m.id)?.iter().map(i64::to_string).collect(),
         present: rows
             .iter()
             .filter(|r| r.1)
@@ -314,7 +343,8 @@ pub struct Record {
     pub village: String,
     /// By name.
     pub attendance: Vec<Attendance>,
-    pub photo: Option<String>,
+    /// Thumbnail addresses, the cover first.
+    pub photos: Vec<String>,
     /// The viewer may confirm it for the TV (the township's review).
     pub may_confirm: bool,
     /// The viewer keeps the village's records (修改, 删除).
@@ -343,15 +373,15 @@ pub fn get_for(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Record> {
             meeting_attendance::reason,
         ))
         .load(conn)?;
-    let photo = match meeting.photo_id {
-        Some(p) => Some(crate::media::get(conn, p)?.tile_url()),
-        None => None,
-    };
+    let mut photos = Vec::new();
+    for p in photos_of(conn, id)? {
+        photos.push(crate::media::get(conn, p)?.tile_url());
+    }
     Ok(Record {
         village: places::get(conn, meeting.village_id)?.name,
         meeting,
         attendance,
-        photo,
+        photos,
         may_confirm,
         may_keep,
     })

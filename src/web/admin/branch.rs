@@ -88,7 +88,7 @@ async fn branch_page(
 ) -> AppResult<BranchPage> {
     let actor = me.actor.clone();
     let (rhythm, today) = (rhythm_of(state), today(state));
-    let chosen = forms.meeting.photo_id.clone();
+    let chosen = forms.meeting.photos.clone();
     let (villages, village, members, meetings, due, picker) = state
         .db
         .run(move |c| {
@@ -104,7 +104,7 @@ async fn branch_page(
             let members = branch::of_village(c, village.id)?;
             let meetings = meetings::of_village(c, village.id, 30)?;
             let due = meetings::due_of_village(c, village.id, &rhythm, today)?;
-            let picker = super::PhotoPicker::load(c, village.id, &chosen)?;
+            let picker = super::PhotoPicker::load(c, village.id, &chosen, true)?;
             Ok((villages, village, members, meetings, due, picker))
         })
         .await?;

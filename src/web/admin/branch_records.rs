@@ -108,7 +108,7 @@ async fn meeting_form(
         .run(move |c| {
             let editing = meetings::editing(c, &actor, id)?;
             let meeting = submitted.unwrap_or_else(|| editing.stored.clone());
-            let picker = super::PhotoPicker::load(c, editing.village.id, &meeting.photo_id)?;
+            let picker = super::PhotoPicker::load(c, editing.village.id, &meeting.photos, true)?;
             Ok((editing, meeting, picker))
         })
         .await?;

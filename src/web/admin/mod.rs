@@ -173,32 +173,46 @@ pub fn field_errors<T>(r: AppResult<T>) -> AppResult<Result<T, FieldErrors>> {
     }
 }
 
-/// The photo field of a record's form (a cadre, a meeting): the place's
-/// newest images as choices, so a clerk picks a picture instead of typing
-/// its number; `chosen` is the value the form holds.
+/// The photo field of a record's form: the place's newest images as
+/// choices, so a clerk picks pictures instead of typing their numbers. One
+/// photo (a cadre: radio buttons) or several in order (a meeting:
+/// checkboxes, the first ticked is the cover).
 pub struct PhotoPicker {
     pub place_id: i64,
     /// (image id, thumbnail address, file name)
     pub choices: Vec<(i64, String, String)>,
-    pub chosen: String,
+    /// The form's values, as posted or stored.
+    pub chosen: Vec<String>,
+    pub multiple: bool,
 }
 
 impl PhotoPicker {
-    pub fn load(conn: &mut crate::db::DbConn, place_id: i64, chosen: &str) -> AppResult<Self> {
-        let current = chosen.trim().parse::<i64>().ok();
-        let choices = crate::media::choices(conn, place_id, current)?
+    pub fn load(
+        conn: &mut crate::db::DbConn,
+        place_id: i64,
+        chosen: &[String],
+        multiple: bool,
+    ) -> AppResult<Self> {
+        let chosen: Vec<String> = chosen
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let ids: Vec<i64> = chosen.iter().filter_map(|c| c.parse().ok()).collect();
+        let choices = crate::media::choices(conn, place_id, &ids)?
             .into_iter()
             .map(|m| (m.id, m.tile_url(), m.original_name))
             .collect();
         Ok(PhotoPicker {
             place_id,
             choices,
-            chosen: chosen.trim().to_string(),
+            chosen,
+            multiple,
         })
     }
 
     pub fn is_chosen(&self, id: &i64) -> bool {
-        self.chosen == id.to_string()
+        self.chosen.contains(&id.to_string())
     }
 }
 

@@ -443,13 +443,13 @@ async fn cadre_page(
 ) -> AppResult<CadrePage> {
     let actor = me.actor.clone();
     let village_id = form.village_id;
-    let chosen = form.photo_id.map(|p| p.to_string()).unwrap_or_default();
+    let chosen: Vec<String> = form.photo_id.iter().map(i64::to_string).collect();
     let (villages, users, picker) = state
         .db
         .run(move |c| {
             let villages = keepable_villages(c, &actor)?;
             let vid = village_id.or(villages.first().map(|v| v.id)).unwrap_or(0);
-            let picker = super::PhotoPicker::load(c, vid, &chosen)?;
+            let picker = super::PhotoPicker::load(c, vid, &chosen, false)?;
             Ok((villages, cadres::linkable_users(c, vid)?, picker))
         })
         .await?;
