@@ -137,7 +137,7 @@ impl Screen {
         match self {
             Screen::Hd => (crate::health::chart::WIDTH, crate::health::chart::HEIGHT),
             // The trends have an SD screen of their own, at its full width.
-            Screen::Sd => (648, 110),
+            Screen::Sd => (648, 120),
         }
     }
 
