@@ -53,6 +53,9 @@ pub struct AppState {
     /// the password-hashing work one address can cause; the lasting
     /// throttle is `users::throttle`, in the database.
     pub login_bursts: Arc<DefaultKeyedRateLimiter<String>>,
+    /// New office-screen registration numbers per client address (each is
+    /// a write, asked for without signing in).
+    pub office_bursts: Arc<DefaultKeyedRateLimiter<String>>,
     /// Rendered TV pages and village views, per instance.
     pub tv_cache: Arc<web::tv::cache::TvCache>,
     /// Keys derived from the portal secret (camera sources, signed addresses).
@@ -136,6 +139,7 @@ impl AppState {
             offset,
             session_key,
             login_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            office_bursts: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             tv_cache,
             keys,
             cameras,

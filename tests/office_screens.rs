@@ -430,3 +430,46 @@ async fn revoking_a_screen_sends_it_back_to_the_registration_page_and_is_audited
         .await;
     page.assert_contains("还没有登记的办公室签到屏幕");
 }
+
+/// Asking for registration numbers needs no sign-in, so a flood of them
+/// (a script, a cadre who would rather the office had no screen) is slowed
+/// per address and never takes away the number a real screen shows.
+#[actix_web::test]
+async fn a_flood_of_registration_requests_is_slowed_and_keeps_the_real_screens_number() {
+    let app = TestApp::demo();
+    let mut office = app.client().await;
+    let real = number_on(&office.get("/tv/v/gengjing/office").await);
+    // Each fresh client asks without a cookie: a new number each time, until
+    // the address has asked too often this minute.
+    let mut refused = None;
+    for n in 0..30 {
+        let res = app.client().await.get("/tv/v/gengjing/office").await;
+        if res.status != 200 {
+            refused = Some((n, res));
+            break;
+        }
+    }
+    let (n, res) = refused.expect("30 requests in a minute from one address were all served");
+    assert!(n < 15, "refused only after {n}");
+    res.assert_status(429).assert_contains("一分钟后再试");
+    // The real screen, with its cookie, is still served and keeps its number.
+    assert_eq!(number_on(&office.get("/tv/v/gengjing/office").await), real);
+    // Past the village's bound of waiting screens no number is dropped: a
+    // new screen waits instead.
+    let waiting: i64 = office_pairings::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert!(waiting <= 15, "{waiting} pairings stored");
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    let id = app.place_id("gengjing");
+    let done = official
+        .submit(
+            &format!("/admin/roster?village={id}"),
+            &format!("/admin/roster/{id}/screens"),
+            &[("number", &real)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+}

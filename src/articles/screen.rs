@@ -198,13 +198,21 @@ fn split_table(table: &str, first: usize, per: usize) -> Vec<String> {
         .collect()
 }
 
+/// A paragraph of text alone: cutting it loses nothing (one with bold,
+/// a line break or an image inside moves whole to the next page).
+fn is_plain(html: &str) -> bool {
+    html.strip_prefix("<p>")
+        .and_then(|h| h.strip_suffix("</p>"))
+        .is_some_and(|inner| !inner.contains('<'))
+}
+
 /// Characters the first line of a paragraph loses to its indent (tv.css:
 /// `text-indent: 2em`).
 const INDENT: usize = 2;
 
 /// Closing punctuation, which never starts a page (UAX #14 class CL/IS/EX).
 fn closes(c: char) -> bool {
-    "，。、；：？！）》」』】〉…,.;:?!)".contains(c)
+    "，。、；：？！）》」』】〉〕］”’％·…,.;:?!)%".contains(c)
 }
 
 /// Cuts a paragraph's text: the first part fills `first` lines (its first
@@ -326,7 +334,7 @@ pub fn paginate_to(body: &str, fit: Fit) -> Vec<String> {
         let free = fit.lines - used;
         let parts = if block.kind == Kind::Table && free >= 3 {
             split_table(&block.html, free - 1, fit.lines - 1)
-        } else if block.kind == Kind::Text && free >= 2 {
+        } else if block.kind == Kind::Text && free >= 2 && is_plain(&block.html) {
             // A paragraph fills the page's free lines and goes on over the
             // next: whole paragraphs left half of an SD screen empty.
             split_text(&block.html, free, fit)
@@ -435,6 +443,15 @@ mod tests {
         let all: String = pages.iter().map(|p| text_of(p)).collect();
         let all = all.chars().filter(|c| !c.is_whitespace()).count();
         assert_eq!(all, 4 * Fit::SD.chars + second.chars().count());
+    }
+
+    #[test]
+    fn a_paragraph_with_markup_moves_whole_instead_of_losing_it() {
+        let first = format!("<p>{}</p>", "甲".repeat(4 * Fit::SD.chars));
+        let second = format!("<p>{}<strong>截止十二月十日</strong></p>", "乙".repeat(60));
+        let pages = paginate_to(&format!("{first}{second}"), Fit::SD);
+        assert_eq!(pages.len(), 2, "{pages:?}");
+        assert_eq!(pages[1], second, "the bold part is kept");
     }
 
     #[test]

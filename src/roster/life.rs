@@ -43,12 +43,12 @@ pub fn confirm(
     id: i64,
     now: NaiveDateTime,
 ) -> AppResult<Meeting> {
+    // Who may confirm is checked before the lock (a refused request holds
+    // no writer up).
+    let village_id = meetings::load(conn, id)?.village_id;
+    actor.require(Action::ReviewContent, &places::scope_of(conn, village_id)?)?;
     db::write(conn, |conn| {
         let m = meetings::load_locked(conn, id)?;
-        actor.require(
-            Action::ReviewContent,
-            &places::scope_of(conn, m.village_id)?,
-        )?;
         if m.is_confirmed() {
             return Err(AppError::Conflict("这条会议记录已经确认过了".into()));
         }

@@ -34,7 +34,7 @@ pub const PAIRING_COOKIE_MINUTES: i64 = 60;
 pub const TOKEN_DAYS: i64 = 3650;
 /// Digits of a registration number.
 pub const NUMBER_DIGITS: usize = 8;
-/// Waiting screens kept per village; the oldest go first beyond it.
+/// Waiting screens per village; beyond it a new screen waits its turn.
 const MAX_PENDING: i64 = 50;
 /// `last_seen` is written at most this often (the screen reloads each minute).
 const SEEN_EVERY_MINUTES: i64 = 5;
@@ -78,7 +78,7 @@ pub enum Visit {
 }
 
 /// A well-formed cookie value: 64 lowercase hex digits (32 random bytes).
-fn well_formed(value: &str) -> bool {
+pub fn well_formed(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -139,7 +139,8 @@ pub fn visit(
                     diesel::update(
                         office_screens::table
                             .find(screen.id)
-                            .filter(office_screens::issued.eq(false)),
+                            .filter(office_screens::issued.eq(false))
+                            .filter(office_screens::revoked_at.is_null()),
                     )
                     .set((
                         office_screens::token_hash.eq(hash(&token)),
@@ -185,19 +186,18 @@ pub fn visit(
     db::write(conn, |conn| {
         db::lock_table(conn, "office_pairings")?;
         prune_pairings(conn, now)?;
-        // A village's waiting screens are bounded: the oldest go first.
-        let beyond: Vec<i64> = office_pairings::table
+        // A village's waiting screens are bounded, and a number shown on a
+        // screen is never dropped for a newer one (a flood of requests would
+        // take the real screen's number away): past the bound, wait.
+        let waiting: i64 = office_pairings::table
             .filter(office_pairings::village_id.eq(village_id))
-            .order((
-                office_pairings::created_at.desc(),
-                office_pairings::id.desc(),
-            ))
-            .offset(MAX_PENDING - 1)
-            .select(office_pairings::id)
-            .load(conn)?;
-        if !beyond.is_empty() {
-            diesel::delete(office_pairings::table.filter(office_pairings::id.eq_any(beyond)))
-                .execute(conn)?;
+            .filter(office_pairings::expires_at.gt(now))
+            .count()
+            .get_result(conn)?;
+        if waiting >= MAX_PENDING {
+            return Err(AppError::TooManyRequests(format!(
+                "本村等待登记的屏幕太多，请 {PAIRING_MINUTES} 分钟后再试"
+            )));
         }
         // A number means one screen: draw again on the rare clash.
         for _ in 0..8 {

@@ -106,7 +106,7 @@ pub fn form_error(e: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
         UrlencodedError::ContentType => AppError::BadRequest("表单格式不对".into()).into(),
         other => {
             // serde's words are English and name no field: the log has them.
-            log::info!("form refused: {other}");
+            log::info!("form refused: {:?}", other.to_string());
             AppError::BadRequest("表单内容无效，请返回重新填写".into()).into()
         }
     }
@@ -125,7 +125,7 @@ pub fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
 }
 
 pub fn query_error(e: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
-    log::info!("query refused on {}: {e}", req.path());
+    log::info!("query refused on {:?}: {:?}", req.path(), e.to_string());
     AppError::BadRequest("地址中的参数无效，请从页面上的链接重新进入".into()).into()
 }
 

@@ -190,6 +190,17 @@ fn photos_of(
     errors: &mut FieldErrors,
 ) -> AppResult<Vec<i64>> {
     let mut out: Vec<i64> = Vec::new();
+    let mut distinct: Vec<&str> = raw.iter().map(|r| r.trim()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // Counted before any is looked up: a form may carry thousands.
+    if distinct.len() > MAX_PHOTOS {
+        errors.add(
+            "photo_id",
+            format!("一条会议记录最多附 {MAX_PHOTOS} 张照片，请少选几张"),
+        );
+        return Ok(out);
+    }
     for r in raw {
         match r.trim().parse::<i64>() {
             Ok(id) if crate::media::of_place(conn, id, village_id)? => {
@@ -202,12 +213,6 @@ fn photos_of(
                 return Ok(Vec::new());
             }
         }
-    }
-    if out.len() > MAX_PHOTOS {
-        errors.add(
-            "photo_id",
-            format!("一条会议记录最多附 {MAX_PHOTOS} 张照片，请少选几张"),
-        );
     }
     Ok(out)
 }

@@ -198,7 +198,12 @@ impl PhotoPicker {
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
             .collect();
-        let ids: Vec<i64> = chosen.iter().filter_map(|c| c.parse().ok()).collect();
+        // No more than a record may carry are looked up (a refused form may hold many).
+        let ids: Vec<i64> = chosen
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .take(crate::roster::meetings::MAX_PHOTOS)
+            .collect();
         let choices = crate::media::choices(conn, place_id, &ids)?
             .into_iter()
             .map(|m| (m.id, m.tile_url(), m.original_name))

@@ -295,6 +295,23 @@ async fn office_page(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    // A screen without its cookie is given a new number, a write: a few a
+    // minute from one address.
+    if !held.as_deref().is_some_and(screens::well_formed) {
+        if state.office_bursts.len() > 4096 {
+            state.office_bursts.retain_recent();
+        }
+        let client = crate::web::auth::client_addr(
+            &req,
+            state.config.trust_proxy,
+            state.config.trusted_proxy_hops,
+        );
+        if state.office_bursts.check_key(&client).is_err() {
+            return Err(crate::error::AppError::TooManyRequests(
+                "刷新太频繁，请一分钟后再试".into(),
+            ));
+        }
+    }
     let keys = state.keys.clone();
     let visit = state
         .db
