@@ -12,12 +12,17 @@
 #   backoffice  a clerk signs in, saves drafts and submits: 5 writes/s
 #   approvals   the same, plus one approval every 5 s in a measured village
 #               and one county-wide notice half-way through the portal's run
+#   notice      the stampede: back-office work, and a county-wide notice one
+#               second into a short run (NOTICE_SECONDS, default 4), so most
+#               of the run is every village's pages refilling at once
 # Per phase it prints req/s, p50/p99 of both, the portal/nginx ratio, the
-# page-cache hit rate (from /healthz/cache), the portal's peak RSS and
-# non-2xx answers. Needs wrk, nginx, curl, python3 (Debian's).
+# page-cache hit rate (from /healthz/cache), pages rendered and requests
+# that waited for another's render, the portal's peak RSS and non-2xx
+# answers. Needs wrk, nginx, curl, python3 (Debian's).
 #
 # Environment:
 #   BENCH_SECONDS      each wrk run (default 10)
+#   NOTICE_SECONDS     the notice phase's wrk run (default 4)
 #   BENCH_CONNECTIONS  wrk connections (default 64)
 #   BENCH_VILLAGES     villages in the traffic (default 216, t01v01..)
 #   BENCH_ENGINES      "sqlite postgres" (default), or one of them
@@ -31,6 +36,7 @@
 set -euo pipefail
 
 SECS=${BENCH_SECONDS:-10}
+NOTICE_SECS=${NOTICE_SECONDS:-4}
 CONNS=${BENCH_CONNECTIONS:-64}
 NVILLAGES=${BENCH_VILLAGES:-216}
 ENGINES=${BENCH_ENGINES:-sqlite postgres}
@@ -208,19 +214,17 @@ rss_sampler() {
     done
 }
 
-stats_sum() { # hits misses over the instances' ports
-    local h=0 m=0 p j
-    for p in "$@"; do
-        j=$(curl -fs "http://127.0.0.1:$p/healthz/cache" || echo '{"hits":0,"misses":0}')
-        h=$((h + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["hits"])' "$j")))
-        m=$((m + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["misses"])' "$j")))
-    done
-    echo "$h $m"
+stats_sum() { # "hits misses waits" summed over the instances' ports
+    local p
+    for p in "$@"; do curl -fs "http://127.0.0.1:$p/healthz/cache" || echo '{}'; echo; done |
+        python3 -c 'import json, sys
+s = [json.loads(l) for l in sys.stdin if l.strip()]
+print(*(sum(j.get(k, 0) for j in s) for k in ("hits", "misses", "waits")))'
 }
 
-# wrk_run PORT OUT: one wrk run, its summary as "rps p50 p99 non2xx".
+# wrk_run PORT OUT SECONDS: one wrk run, its summary as "rps p50 p99 non2xx".
 wrk_run() {
-    wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/traffic.lua" "http://127.0.0.1:$1" >"$2" 2>&1 || true
+    wrk -t2 -c"$CONNS" -d"${3}s" --latency -s "$WORK/traffic.lua" "http://127.0.0.1:$1" >"$2" 2>&1 || true
     python3 - "$2" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -241,25 +245,30 @@ EOF
 phase() { # phase NAME TARGET_PORT PIDS... (the instances' ports in $PORTS)
     local name=$1 target=$2
     shift 2
-    local writer_args=()
+    local writer_args=() secs=$SECS
     case $name in
         backoffice) writer_args=(--rate 5) ;;
         approvals) writer_args=(--rate 5 --approve-every 5 --approve-places "$APPROVE" --county-notice-at $((SECS / 2))) ;;
+        notice)
+            secs=$NOTICE_SECS
+            writer_args=(--rate 5 --county-notice-at 1)
+            ;;
     esac
-    read -r h0 m0 < <(stats_sum $PORTS)
+    read -r h0 m0 w0 < <(stats_sum $PORTS)
     : >"$WORK/rss.$name"
     rss_sampler "$WORK/rss.$name" "$@" &
     local sampler=$!
     local writer=
     if [[ $name != idle ]]; then
         python3 "$ROOT/bench/backoffice.py" "http://127.0.0.1:$target" --password "$PASSWORD" \
-            --seconds $((2 * SECS + 1)) "${writer_args[@]}" >"$WORK/writer.$name" 2>&1 &
+            --seconds $((2 * secs + 1)) "${writer_args[@]}" >"$WORK/writer.$name" 2>&1 &
         writer=$!
-        sleep 1
+        # The writer signs in first; its county notice counts from its start.
+        [[ $name == notice ]] || sleep 1
     fi
-    read -r prps pp50 pp99 pbad < <(wrk_run "$target" "$WORK/wrk.portal.$name")
-    read -r h1 m1 < <(stats_sum $PORTS)
-    read -r nrps np50 np99 nbad < <(wrk_run "$STATIC" "$WORK/wrk.nginx.$name")
+    read -r prps pp50 pp99 pbad < <(wrk_run "$target" "$WORK/wrk.portal.$name" "$secs")
+    read -r h1 m1 w1 < <(stats_sum $PORTS)
+    read -r nrps np50 np99 nbad < <(wrk_run "$STATIC" "$WORK/wrk.nginx.$name" "$secs")
     local wrote="-"
     if [[ -n $writer ]]; then
         wait "$writer" || say "the back-office writer reported errors: $(cat "$WORK/writer.$name")"
@@ -271,8 +280,9 @@ phase() { # phase NAME TARGET_PORT PIDS... (the instances' ports in $PORTS)
     rss=$(sort -n "$WORK/rss.$name" | tail -n 1)
     hit=$(python3 -c "h=$h1-$h0; m=$m1-$m0; print('%.3f' % (h/(h+m) if h+m else 0))")
     ratio=$(python3 -c "print('%.2f' % ($prps/$nrps if $nrps else 0))")
-    printf '%-9s %-10s portal %7s req/s p50 %6s p99 %7s ms | nginx %7s req/s p50 %6s p99 %7s ms | ratio %s | hit %s | peak RSS %s MB | non-2xx %s | %s\n' \
+    printf '%-9s %-10s portal %7s req/s p50 %6s p99 %7s ms | nginx %7s req/s p50 %6s p99 %7s ms | ratio %s | hit %s renders %s waited %s | peak RSS %s MB | non-2xx %s | %s\n' \
         "$ENGINE" "$name" "$prps" "$pp50" "$pp99" "$nrps" "$np50" "$np99" "$ratio" "$hit" \
+        "$((m1 - m0))" "$((w1 - w0))" \
         "$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$((pbad + nbad))" "$wrote"
 }
 
@@ -331,7 +341,7 @@ EOF
     [[ $ENGINE == postgres ]] && wait_up "$LB"
     # Warm the caches once, as an evening would.
     wrk -t2 -c16 -d3s -s "$WORK/traffic.lua" "http://127.0.0.1:$TARGET" >/dev/null 2>&1 || true
-    for name in idle backoffice approvals; do
+    for name in idle backoffice approvals notice; do
         phase "$name" "$TARGET" "${INSTANCE_PIDS[@]}"
     done
     for p in "${INSTANCE_PIDS[@]}" "$NGINX_PID"; do kill "$p" 2>/dev/null || true; done

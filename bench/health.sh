@@ -5,6 +5,7 @@
 # The last line is `rows_per_second=N`.
 #
 #   bash bench/health.sh            # ROWS=200000 bash bench/health.sh for a quick run
+#   PORTAL_BIN=path bash bench/health.sh   # a binary built already
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +15,14 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/bench-target}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-echo "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)..." >&2
-cargo build --release --quiet
-BIN="$CARGO_TARGET_DIR/release/village-portal"
+if [[ -n ${PORTAL_BIN:-} ]]; then
+    BIN=$PORTAL_BIN
+else
+    # The same features as bench/county.sh: one release build serves both.
+    echo "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)..." >&2
+    cargo build --release --quiet --features postgres
+    BIN="$CARGO_TARGET_DIR/release/village-portal"
+fi
 
 echo "generating $ROWS rows..." >&2
 python3 - "$ROWS" > "$WORK/readings.csv" <<'PY'

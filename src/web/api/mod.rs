@@ -60,6 +60,7 @@ async fn cache_stats(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "hits": s.hits,
         "misses": s.misses,
+        "waits": s.waits,
         "pages": s.pages,
         "bytes": s.bytes,
         "views": s.views,

@@ -211,6 +211,9 @@ impl Inner {
 pub struct Stats {
     pub hits: u64,
     pub misses: u64,
+    /// Requests that waited for another request's render of their page
+    /// (each waits at most once).
+    pub waits: u64,
     pub pages: usize,
     pub bytes: usize,
     pub views: usize,
@@ -230,6 +233,7 @@ pub struct TvCache {
     listening: AtomicBool,
     hits: AtomicU64,
     misses: AtomicU64,
+    waits: AtomicU64,
     tick: AtomicU64,
 }
 
@@ -266,6 +270,7 @@ impl TvCache {
         Stats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
             pages: inner.pages.len(),
             bytes: inner.bytes,
             views: inner.views.len(),
@@ -568,6 +573,7 @@ pub async fn pages(
             // (a page that could not be kept is rendered here after all).
             Err(mut landing) if !waited => {
                 waited = true;
+                cache.waits.fetch_add(1, Ordering::Relaxed);
                 let _ = landing.changed().await;
             }
             Err(_) => break None,
