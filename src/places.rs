@@ -90,24 +90,11 @@ pub fn scope(conn: &mut DbConn, place: &Place) -> AppResult<PlaceScope> {
         None => None,
     };
     Ok(match place.kind() {
-        PlaceKind::County => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::County,
-            township_id: None,
-            county_id: Some(place.id),
-        },
-        PlaceKind::Township => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::Township,
-            township_id: Some(place.id),
-            county_id: place.parent_id,
-        },
-        PlaceKind::Village => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::Village,
-            township_id: place.parent_id,
-            county_id: parent.and_then(|t| t.parent_id),
-        },
+        PlaceKind::County => PlaceScope::county(place.id),
+        PlaceKind::Township => PlaceScope::township(place.id, place.parent_id),
+        PlaceKind::Village => {
+            PlaceScope::village(place.id, place.parent_id, parent.and_then(|t| t.parent_id))
+        }
     })
 }
 
@@ -139,21 +126,11 @@ pub fn visible_villages(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<(Plac
         let villages: Vec<Place> = children(conn, township.id)?
             .into_iter()
             .filter(|v| {
-                let s = PlaceScope {
-                    id: v.id,
-                    kind: PlaceKind::Village,
-                    township_id: Some(township.id),
-                    county_id: township.parent_id,
-                };
+                let s = PlaceScope::village(v.id, Some(township.id), township.parent_id);
                 actor.may(Action::ViewPlace, &s)
             })
             .collect();
-        let tscope = PlaceScope {
-            id: township.id,
-            kind: PlaceKind::Township,
-            township_id: Some(township.id),
-            county_id: township.parent_id,
-        };
+        let tscope = PlaceScope::township(township.id, township.parent_id);
         if !villages.is_empty() || actor.may(Action::ViewPlace, &tscope) {
             tree.push((township, villages));
         }

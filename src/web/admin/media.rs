@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{layout, Layout, Pager};
-use crate::access::{Action, Actor, PlaceKind, PlaceScope};
+use crate::access::{Action, Actor, PlaceScope};
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Media};
 use crate::places::{self, Place};
@@ -218,20 +218,10 @@ fn editable_places(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec
     };
     add(places::get(conn, actor.place.id)?, actor.place, &mut out);
     for (township, villages) in places::visible_villages(conn, actor)? {
-        let tscope = PlaceScope {
-            id: township.id,
-            kind: PlaceKind::Township,
-            township_id: Some(township.id),
-            county_id: township.parent_id,
-        };
+        let tscope = PlaceScope::township(township.id, township.parent_id);
         add(township.clone(), tscope, &mut out);
         for v in villages {
-            let scope = PlaceScope {
-                id: v.id,
-                kind: PlaceKind::Village,
-                township_id: Some(township.id),
-                county_id: township.parent_id,
-            };
+            let scope = PlaceScope::village(v.id, Some(township.id), township.parent_id);
             add(v, scope, &mut out);
         }
     }
