@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::upload::{declared_length, read_field};
 use super::{layout, Layout, Pager};
 use crate::access::{Action, Actor, PlaceScope};
 use crate::error::{AppError, AppResult};
@@ -66,20 +67,6 @@ struct Upload {
     csrf_checked: bool,
     place_id: Option<String>,
     file: Option<(String, Vec<u8>)>,
-}
-
-/// Reads a field whole, failing with `too_big` past `limit` bytes (and
-/// reading no further).
-async fn read_field(field: &mut Field, limit: usize, too_big: AppError) -> AppResult<Vec<u8>> {
-    let mut data = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("上传中断，请重试".into()))?;
-        if data.len() + chunk.len() > limit {
-            return Err(too_big);
-        }
-        data.extend_from_slice(&chunk);
-    }
-    Ok(data)
 }
 
 async fn read_text(field: &mut Field) -> AppResult<String> {
@@ -169,12 +156,7 @@ async fn upload_inner(
 ) -> AppResult<Media> {
     let me = me.ok_or(AppError::LoginRequired(None))?;
     // A declared length far past the limit is refused before reading.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > (media::MAX_UPLOAD_BYTES + FORM_OVERHEAD) as u64) {
+    if declared_length(&req).is_some_and(|n| n > (media::MAX_UPLOAD_BYTES + FORM_OVERHEAD) as u64) {
         return Err(AppError::PayloadTooLarge);
     }
     let upload = read_upload(&session, form).await?;
