@@ -188,7 +188,7 @@ pub fn create(
     let name = form.name.trim();
     db::write(conn, |conn| {
         let now = crate::time::now();
-        let inserted = diesel::insert_into(places::table)
+        diesel::insert_into(places::table)
             .values(NewPlace {
                 code: &code,
                 name,
@@ -197,15 +197,8 @@ pub fn create(
                 created_at: now,
                 updated_at: now,
             })
-            .execute(conn);
-        if let Err(e) = &inserted {
-            if db::is_unique_violation(e) {
-                let mut errors = FieldErrors::new();
-                errors.add("code", format!("代码 {code} 已被使用"));
-                return Err(AppError::Invalid(errors));
-            }
-        }
-        inserted?;
+            .execute(conn)
+            .map_err(db::unique_to_field("code", format!("代码 {code} 已被使用")))?;
         let id = db::last_insert_id(conn)?;
         audit::record(
             conn,
