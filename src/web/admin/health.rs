@@ -537,9 +537,11 @@ async fn residents(
         })
         .await?;
     let base = format!(
-        "/admin/health/residents?village={}&q={}&",
-        village.id,
-        urlencode(&search)
+        "/admin/health/residents?{}&",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("village", &village.id.to_string())
+            .append_pair("q", &search)
+            .finish()
     );
     render(&ResidentsPage {
         layout,
@@ -549,12 +551,6 @@ async fn residents(
         search,
         rows,
     })
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_string())
-        .unwrap_or_default()
 }
 
 #[derive(Template)]
