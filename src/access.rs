@@ -96,6 +96,38 @@ pub struct PlaceScope {
 }
 
 impl PlaceScope {
+    /// A county: it is its own county.
+    pub fn county(id: i64) -> PlaceScope {
+        PlaceScope {
+            id,
+            kind: PlaceKind::County,
+            township_id: None,
+            county_id: Some(id),
+        }
+    }
+
+    /// A township: it is its own township. `county_id` is the township's parent,
+    /// which a place row may lack.
+    pub fn township(id: i64, county_id: Option<i64>) -> PlaceScope {
+        PlaceScope {
+            id,
+            kind: PlaceKind::Township,
+            township_id: Some(id),
+            county_id,
+        }
+    }
+
+    /// A village with the township and county it lies in (either may be unknown
+    /// when a place row lacks its parent).
+    pub fn village(id: i64, township_id: Option<i64>, county_id: Option<i64>) -> PlaceScope {
+        PlaceScope {
+            id,
+            kind: PlaceKind::Village,
+            township_id,
+            county_id,
+        }
+    }
+
     /// Whether `other` is this place or lies inside it.
     pub fn contains(&self, other: &PlaceScope) -> bool {
         match self.kind {
@@ -226,28 +258,13 @@ mod tests {
 
     // County 1; townships 10 and 20; villages 11, 12 in 10 and 21 in 20.
     fn county() -> PlaceScope {
-        PlaceScope {
-            id: 1,
-            kind: PlaceKind::County,
-            township_id: None,
-            county_id: Some(1),
-        }
+        PlaceScope::county(1)
     }
     fn township(id: i64) -> PlaceScope {
-        PlaceScope {
-            id,
-            kind: PlaceKind::Township,
-            township_id: Some(id),
-            county_id: Some(1),
-        }
+        PlaceScope::township(id, Some(1))
     }
     fn village(id: i64, township: i64) -> PlaceScope {
-        PlaceScope {
-            id,
-            kind: PlaceKind::Village,
-            township_id: Some(township),
-            county_id: Some(1),
-        }
+        PlaceScope::village(id, Some(township), Some(1))
     }
     fn actor(role: Role, place: PlaceScope) -> Actor {
         Actor {
@@ -266,12 +283,7 @@ mod tests {
         assert!(!township(10).contains(&county()));
         assert!(village(11, 10).contains(&village(11, 10)));
         assert!(!village(11, 10).contains(&village(12, 10)));
-        let other_county = PlaceScope {
-            id: 2,
-            kind: PlaceKind::County,
-            township_id: None,
-            county_id: Some(2),
-        };
+        let other_county = PlaceScope::county(2);
         assert!(!county().contains(&other_county));
     }
 

@@ -737,12 +737,7 @@ mod tests {
 
     #[test]
     fn reach_of_area_and_listed_alerts() {
-        let village = PlaceScope {
-            id: 11,
-            kind: PlaceKind::Village,
-            township_id: Some(10),
-            county_id: Some(1),
-        };
+        let village = PlaceScope::village(11, Some(10), Some(1));
         let alert = |place_id| Alert {
             id: 1,
             place_id,
@@ -764,12 +759,7 @@ mod tests {
 
     #[test]
     fn the_common_area_of_chosen_villages() {
-        let v = |id, t| PlaceScope {
-            id,
-            kind: PlaceKind::Village,
-            township_id: Some(t),
-            county_id: Some(1),
-        };
+        let v = |id, t| PlaceScope::village(id, Some(t), Some(1));
         assert_eq!(common_area(&[v(11, 10)]), Some(11));
         assert_eq!(common_area(&[v(11, 10), v(12, 10)]), Some(10));
         assert_eq!(common_area(&[v(11, 10), v(21, 20)]), Some(1));

@@ -209,13 +209,7 @@ fn check_taken(
 
 /// A unique violation that slipped past `check_form` (two clerks at once).
 fn insert_error(e: diesel::result::Error) -> AppError {
-    if db::is_unique_violation(&e) {
-        let mut errors = FieldErrors::new();
-        errors.add("stb_id", "机顶盒号已被使用，或本村已有这个户号");
-        AppError::Invalid(errors)
-    } else {
-        e.into()
-    }
+    db::unique_to_field("stb_id", "机顶盒号已被使用，或本村已有这个户号")(e)
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, form: &HouseholdForm) -> AppResult<Household> {

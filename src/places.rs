@@ -90,24 +90,11 @@ pub fn scope(conn: &mut DbConn, place: &Place) -> AppResult<PlaceScope> {
         None => None,
     };
     Ok(match place.kind() {
-        PlaceKind::County => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::County,
-            township_id: None,
-            county_id: Some(place.id),
-        },
-        PlaceKind::Township => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::Township,
-            township_id: Some(place.id),
-            county_id: place.parent_id,
-        },
-        PlaceKind::Village => PlaceScope {
-            id: place.id,
-            kind: PlaceKind::Village,
-            township_id: place.parent_id,
-            county_id: parent.and_then(|t| t.parent_id),
-        },
+        PlaceKind::County => PlaceScope::county(place.id),
+        PlaceKind::Township => PlaceScope::township(place.id, place.parent_id),
+        PlaceKind::Village => {
+            PlaceScope::village(place.id, place.parent_id, parent.and_then(|t| t.parent_id))
+        }
     })
 }
 
@@ -139,21 +126,11 @@ pub fn visible_villages(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<(Plac
         let villages: Vec<Place> = children(conn, township.id)?
             .into_iter()
             .filter(|v| {
-                let s = PlaceScope {
-                    id: v.id,
-                    kind: PlaceKind::Village,
-                    township_id: Some(township.id),
-                    county_id: township.parent_id,
-                };
+                let s = PlaceScope::village(v.id, Some(township.id), township.parent_id);
                 actor.may(Action::ViewPlace, &s)
             })
             .collect();
-        let tscope = PlaceScope {
-            id: township.id,
-            kind: PlaceKind::Township,
-            township_id: Some(township.id),
-            county_id: township.parent_id,
-        };
+        let tscope = PlaceScope::township(township.id, township.parent_id);
         if !villages.is_empty() || actor.may(Action::ViewPlace, &tscope) {
             tree.push((township, villages));
         }
@@ -211,7 +188,7 @@ pub fn create(
     let name = form.name.trim();
     db::write(conn, |conn| {
         let now = crate::time::now();
-        let inserted = diesel::insert_into(places::table)
+        diesel::insert_into(places::table)
             .values(NewPlace {
                 code: &code,
                 name,
@@ -220,15 +197,8 @@ pub fn create(
                 created_at: now,
                 updated_at: now,
             })
-            .execute(conn);
-        if let Err(e) = &inserted {
-            if db::is_unique_violation(e) {
-                let mut errors = FieldErrors::new();
-                errors.add("code", format!("代码 {code} 已被使用"));
-                return Err(AppError::Invalid(errors));
-            }
-        }
-        inserted?;
+            .execute(conn)
+            .map_err(db::unique_to_field("code", format!("代码 {code} 已被使用")))?;
         let id = db::last_insert_id(conn)?;
         audit::record(
             conn,

@@ -202,7 +202,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, form: &NewUserForm) -> AppResult
     let hash = crypto::hash_secret(&form.password)?;
     db::write(conn, |conn| {
         let now = crate::time::now();
-        let inserted = diesel::insert_into(users::table)
+        diesel::insert_into(users::table)
             .values(NewUser {
                 username: &username,
                 display_name: &display_name,
@@ -214,15 +214,11 @@ pub fn create(conn: &mut DbConn, actor: &Actor, form: &NewUserForm) -> AppResult
                 created_at: now,
                 updated_at: now,
             })
-            .execute(conn);
-        if let Err(e) = &inserted {
-            if db::is_unique_violation(e) {
-                let mut errors = FieldErrors::new();
-                errors.add("username", format!("用户名 {username} 已存在"));
-                return Err(AppError::Invalid(errors));
-            }
-        }
-        inserted?;
+            .execute(conn)
+            .map_err(db::unique_to_field(
+                "username",
+                format!("用户名 {username} 已存在"),
+            ))?;
         let id = db::last_insert_id(conn)?;
         audit::record(
             conn,

@@ -1428,7 +1428,7 @@ fn minutes_past_the_limit_are_stopped_in_the_editor_with_the_form_kept() {
     tv.browser.go(&format!(
         "{}/admin/login?next={}",
         tv.base,
-        edit.replace('/', "%2F")
+        form_urlencoded::byte_serialize(edit.as_bytes()).collect::<String>()
     ));
     tv.wait("the sign-in form", |p| p.path.starts_with("/admin/login"));
     tv.browser.exec(

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use diesel::prelude::*;
-use village_portal::access::{Actor, PlaceScope, Role};
+use village_portal::access::{Actor, Role};
 use village_portal::db::schema::{observations, residents};
 use village_portal::error::AppError;
 use village_portal::health::csv_import::{self, ImportOptions, ImportReport};
@@ -233,7 +233,7 @@ async fn imports_are_audited_and_only_for_the_own_village() {
         user_id: Some(app.user("clerk2").id),
         username: "clerk2".into(),
         role: Role::Clerk,
-        place: PlaceScope { ..scope },
+        place: scope,
     };
     let before = count_observations(&app);
     let body = format!("{HEADER}R0005,spo2,96,,%,2025-04-02 15:00,\n");

@@ -510,18 +510,15 @@ impl Relay {
 
 /// `url` with its host and port replaced by the relay's.
 fn through(url: &str, port: u16) -> (String, String) {
-    let at = url.rfind('@').map_or("postgres://".len(), |i| i + 1);
-    let end = url[at..].find('/').map_or(url.len(), |i| at + i);
-    let host = &url[at..end];
-    let host = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:5432")
-    };
-    (
-        format!("{}127.0.0.1:{port}{}", &url[..at], &url[end..]),
-        host,
-    )
+    let mut url = url::Url::parse(url).expect("database URL");
+    let host = format!(
+        "{}:{}",
+        url.host_str().expect("database host"),
+        url.port().unwrap_or(5432)
+    );
+    url.set_host(Some("127.0.0.1")).expect("relay host");
+    url.set_port(Some(port)).expect("relay port");
+    (url.to_string(), host)
 }
 
 #[test]

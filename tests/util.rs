@@ -78,15 +78,9 @@ pub fn fresh_database() -> (String, TestDb) {
             .execute(&mut c)
             .expect("create test database");
         // Same server, the new database: replace the path of the URL.
-        let base = match server_url.rfind('/') {
-            Some(i) if i > "postgres://".len() => &server_url[..i],
-            _ => server_url.as_str(),
-        };
-        let (base, query) = match server_url.split_once('?') {
-            Some((_, q)) => (base.split('?').next().unwrap_or(base), format!("?{q}")),
-            None => (base, String::new()),
-        };
-        let url = format!("{base}/{name}{query}");
+        let mut url = url::Url::parse(&server_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        let url = url.to_string();
         (url, TestDb::Postgres { server_url, name })
     }
     #[cfg(not(feature = "postgres"))]

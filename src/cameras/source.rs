@@ -94,8 +94,12 @@ fn userinfo(url: &str) -> Option<(String, String)> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let (info, _) = authority.rsplit_once('@')?;
     let (user, pass) = info.split_once(':').unwrap_or((info, ""));
-    let decode =
-        |s: &str| String::from_utf8_lossy(&crate::validate::percent_decode(s)).into_owned();
+    // `+` stays as is: this is an address, not a form.
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     Some((decode(user), decode(pass)))
 }
 

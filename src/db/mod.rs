@@ -420,6 +420,24 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     )
 }
 
+/// Maps a unique violation to `message` beside the form's `field` (another
+/// user saved the same key between the form's checks and the insert); any
+/// other database error stays what it is.
+pub fn unique_to_field(
+    field: &'static str,
+    message: impl Into<String>,
+) -> impl FnOnce(diesel::result::Error) -> AppError {
+    move |e| {
+        if is_unique_violation(&e) {
+            let mut errors = crate::validate::FieldErrors::new();
+            errors.add(field, message);
+            AppError::Invalid(errors)
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// A consistent online copy of a SQLite database (`VACUUM INTO`).
 pub fn backup_sqlite(conn: &mut DbConn, target: &Path) -> Result<(), String> {
     match conn {

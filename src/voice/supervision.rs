@@ -23,12 +23,8 @@ pub fn villages(
     let mut out = BTreeMap::new();
     for (township, villages) in places::visible_villages(conn, actor)? {
         for v in villages {
-            let scope = crate::access::PlaceScope {
-                id: v.id,
-                kind: crate::access::PlaceKind::Village,
-                township_id: Some(township.id),
-                county_id: township.parent_id,
-            };
+            let scope =
+                crate::access::PlaceScope::village(v.id, Some(township.id), township.parent_id);
             if actor.may(action, &scope) {
                 out.insert(v.id, v);
             }

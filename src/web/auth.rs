@@ -11,6 +11,7 @@ use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
 use crate::access::Actor;
 use crate::error::{AppError, AppResult};
@@ -84,8 +85,9 @@ pub fn check_csrf(session: &Session, token: &str) -> AppResult<()> {
     }
 }
 
+/// Equal bytes, compared in constant time (a token's length is no secret).
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Whether a session last seen at `seen` (unix seconds) has been idle too long

@@ -179,9 +179,8 @@ async fn refuse_control_characters(
 }
 
 fn has_control_characters(query: &str) -> bool {
-    let decoded = crate::validate::percent_decode(query);
-    decoded
-        .iter()
+    // An invalid escape is kept as written, so `%0` alone is no control.
+    percent_encoding::percent_decode_str(query)
         .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 

@@ -27,7 +27,7 @@ pub use stats::{
     last_months, monthly_stats, stats_townships, HealthStats, MonthFigures, VillageFigures,
 };
 
-use crate::access::{Action, Actor, PlaceKind, PlaceScope};
+use crate::access::{Action, Actor, PlaceScope};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::places::{self, Place};
@@ -41,12 +41,7 @@ fn villages_where(
     let mut out = Vec::new();
     for (township, villages) in places::visible_villages(conn, actor)? {
         for v in villages {
-            let scope = PlaceScope {
-                id: v.id,
-                kind: PlaceKind::Village,
-                township_id: Some(township.id),
-                county_id: township.parent_id,
-            };
+            let scope = PlaceScope::village(v.id, Some(township.id), township.parent_id);
             if actor.may(action, &scope) {
                 out.push((township.clone(), v, scope));
             }

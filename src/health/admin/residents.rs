@@ -222,13 +222,7 @@ fn check_resident(
 }
 
 fn resident_code_conflict(e: diesel::result::Error) -> AppError {
-    if db::is_unique_violation(&e) {
-        let mut errors = FieldErrors::new();
-        errors.add("code", "居民编号已被使用（全县唯一）");
-        AppError::Invalid(errors)
-    } else {
-        e.into()
-    }
+    db::unique_to_field("code", "居民编号已被使用（全县唯一）")(e)
 }
 
 pub fn create_resident(

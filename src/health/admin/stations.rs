@@ -200,15 +200,10 @@ pub fn create_station(
                 updated_at: now,
             })
             .execute(conn)
-            .map_err(|e| {
-                if db::is_unique_violation(&e) {
-                    let mut errors = FieldErrors::new();
-                    errors.add("code", format!("编号 {code} 已被另一个健康小屋使用"));
-                    AppError::Invalid(errors)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(db::unique_to_field(
+                "code",
+                format!("编号 {code} 已被另一个健康小屋使用"),
+            ))?;
         let id = db::last_insert_id(conn)?;
         // The village's health page shows its station.
         crate::changes::touch(conn, village.id)?;

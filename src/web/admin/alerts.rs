@@ -2,19 +2,18 @@
 //! state, the form, and 提前结束. Officials alert their township; admins the
 //! county, a township, or villages ticked in the form.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{layout, Layout};
+use super::{field_errors, invalid, layout, Layout};
 use crate::access::{Action, PlaceKind, Role};
 use crate::alerts::{self, AlertForm, Level, Listed, State, TARGET_VILLAGES};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::validate::FieldErrors;
 use crate::web::auth::{CsrfForm, CurrentUser};
-use crate::web::{redirect, render, render_status};
+use crate::web::{redirect, render};
 use crate::AppState;
 
 /// Opening any alert page needs `PublishDirect` on one's own place
@@ -234,17 +233,13 @@ async fn create(
     require(&me)?;
     let form = form_from(form.0)?;
     let (actor, submitted, offset) = (me.actor.clone(), form.clone(), state.offset);
-    match state
+    let created = state
         .db
         .run(move |c| alerts::create(c, &actor, &submitted, offset))
-        .await
-    {
+        .await;
+    match field_errors(created)? {
         Ok(_) => Ok(redirect("/admin/alerts?saved=create")),
-        Err(AppError::Invalid(errors)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &form_page(&state, &me, form, errors).await?,
-        ),
-        Err(e) => Err(e),
+        Err(errors) => invalid(&form_page(&state, &me, form, errors).await?),
     }
 }
 

@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDateTime};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::upload::{declared_length, stream_field};
 use super::{field_errors, invalid, layout, Layout, Pager};
 use crate::access::Action;
 use crate::error::{AppError, AppResult};
@@ -355,19 +356,23 @@ struct Upload {
 async fn read_field(field: &mut Field, limit: usize) -> AppResult<Option<Vec<u8>>> {
     let mut data = Vec::new();
     let mut seen = 0usize;
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("上传中断，请重试".into()))?;
-        seen += chunk.len();
-        if seen > DRAIN_LIMIT {
-            return Err(AppError::PayloadTooLarge);
-        }
-        if seen > limit {
-            data = Vec::new();
-        } else {
-            data.extend_from_slice(&chunk);
-        }
-    }
-    Ok((seen <= limit).then_some(data))
+    let len = stream_field(
+        field,
+        DRAIN_LIMIT,
+        || AppError::PayloadTooLarge,
+        |chunk| {
+            seen += chunk.len();
+            if seen > limit {
+                // Too long: drop what was kept, go on draining.
+                data = Vec::new();
+            } else {
+                data.extend_from_slice(chunk);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok((len <= limit).then_some(data))
 }
 
 /// Streams the form; the CSRF token comes before the file in the page's
@@ -429,12 +434,7 @@ async fn import(
         .db
         .run(move |c| health::station_for(c, &actor, id, Action::ManageStation))
         .await?;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
+    if declared_length(&req).is_some_and(|n| n > DRAIN_LIMIT as u64) {
         return Err(AppError::PayloadTooLarge);
     }
     let upload = read_upload(&session, form).await?;
@@ -537,9 +537,11 @@ async fn residents(
         })
         .await?;
     let base = format!(
-        "/admin/health/residents?village={}&q={}&",
-        village.id,
-        urlencode(&search)
+        "/admin/health/residents?{}&",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("village", &village.id.to_string())
+            .append_pair("q", &search)
+            .finish()
     );
     render(&ResidentsPage {
         layout,
@@ -549,12 +551,6 @@ async fn residents(
         search,
         rows,
     })
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_string())
-        .unwrap_or_default()
 }
 
 #[derive(Template)]

@@ -14,8 +14,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::upload::{declared_length, read_field};
 use super::{layout, Layout, Pager};
-use crate::access::{Action, Actor, PlaceKind, PlaceScope};
+use crate::access::{Action, Actor, PlaceScope};
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Media};
 use crate::places::{self, Place};
@@ -66,20 +67,6 @@ struct Upload {
     csrf_checked: bool,
     place_id: Option<String>,
     file: Option<(String, Vec<u8>)>,
-}
-
-/// Reads a field whole, failing with `too_big` past `limit` bytes (and
-/// reading no further).
-async fn read_field(field: &mut Field, limit: usize, too_big: AppError) -> AppResult<Vec<u8>> {
-    let mut data = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("上传中断，请重试".into()))?;
-        if data.len() + chunk.len() > limit {
-            return Err(too_big);
-        }
-        data.extend_from_slice(&chunk);
-    }
-    Ok(data)
 }
 
 async fn read_text(field: &mut Field) -> AppResult<String> {
@@ -169,12 +156,7 @@ async fn upload_inner(
 ) -> AppResult<Media> {
     let me = me.ok_or(AppError::LoginRequired(None))?;
     // A declared length far past the limit is refused before reading.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > (media::MAX_UPLOAD_BYTES + FORM_OVERHEAD) as u64) {
+    if declared_length(&req).is_some_and(|n| n > (media::MAX_UPLOAD_BYTES + FORM_OVERHEAD) as u64) {
         return Err(AppError::PayloadTooLarge);
     }
     let upload = read_upload(&session, form).await?;
@@ -218,20 +200,10 @@ fn editable_places(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec
     };
     add(places::get(conn, actor.place.id)?, actor.place, &mut out);
     for (township, villages) in places::visible_villages(conn, actor)? {
-        let tscope = PlaceScope {
-            id: township.id,
-            kind: PlaceKind::Township,
-            township_id: Some(township.id),
-            county_id: township.parent_id,
-        };
+        let tscope = PlaceScope::township(township.id, township.parent_id);
         add(township.clone(), tscope, &mut out);
         for v in villages {
-            let scope = PlaceScope {
-                id: v.id,
-                kind: PlaceKind::Village,
-                township_id: Some(township.id),
-                county_id: township.parent_id,
-            };
+            let scope = PlaceScope::village(v.id, Some(township.id), township.parent_id);
             add(v, scope, &mut out);
         }
     }

@@ -12,6 +12,7 @@ mod households;
 mod media;
 mod places;
 mod roster;
+mod upload;
 mod users;
 mod videos;
 mod voice;

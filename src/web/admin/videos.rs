@@ -7,11 +7,11 @@ use std::io::Write;
 
 use actix_multipart::Multipart;
 use actix_session::Session;
-use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
 
+use super::upload::{declared_length, read_field, stream_field};
 use super::{layout, Layout};
 use crate::access::Action;
 use crate::error::{AppError, AppResult};
@@ -77,31 +77,23 @@ async fn upload(
 ) -> AppResult<HttpResponse> {
     require(&me)?;
     let max = state.config.max_video_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max + 64 * 1024) {
-        return Err(AppError::BadRequest(format!(
+    let too_big = move || {
+        AppError::BadRequest(format!(
             "视频超过 {} MB，请压缩后再上传",
             max / (1024 * 1024)
-        )));
+        ))
+    };
+    if declared_length(&req).is_some_and(|n| n > (max + 64 * 1024) as u64) {
+        return Err(too_big());
     }
+    let bad = || AppError::BadRequest("表单内容无效".into());
     let mut csrf_checked = false;
     let mut saved: Option<(String, std::path::PathBuf)> = None;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|_| AppError::BadRequest("请用表单上传文件".into()))?;
         match field.name().unwrap_or_default() {
             "csrf_token" => {
-                let mut token = Vec::new();
-                while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(|_| AppError::BadRequest("表单内容无效".into()))?;
-                    token.extend_from_slice(&chunk);
-                    if token.len() > 256 {
-                        return Err(AppError::BadRequest("表单内容无效".into()));
-                    }
-                }
+                let token = read_field(&mut field, 256, bad()).await?;
                 check_csrf(&session, &String::from_utf8_lossy(&token))?;
                 csrf_checked = true;
             }
@@ -116,24 +108,15 @@ async fn upload(
                     .join(format!("vp-upload-{}.mp4", crate::crypto::random_hex(8)));
                 let mut file =
                     std::fs::File::create(&path).map_err(AppError::because("upload temp file"))?;
-                let mut size = 0usize;
-                while let Some(chunk) = field.next().await {
-                    let chunk = match chunk {
-                        Ok(c) => c,
-                        Err(_) => {
-                            let _ = std::fs::remove_file(&path);
-                            return Err(AppError::BadRequest("上传中断，请重试".into()));
-                        }
-                    };
-                    size += chunk.len();
-                    if size > max || file.write_all(&chunk).is_err() {
-                        let _ = std::fs::remove_file(&path);
-                        return Err(AppError::BadRequest(format!(
-                            "视频超过 {} MB，请压缩后再上传",
-                            max / (1024 * 1024)
-                        )));
-                    }
-                }
+                // Straight to disk: a video is never held in memory. A full
+                // disk is reported like a too large video.
+                let size = stream_field(&mut field, max, too_big, |chunk| {
+                    file.write_all(chunk).map_err(|_| too_big())
+                })
+                .await
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&path);
+                })?;
                 if size == 0 {
                     let _ = std::fs::remove_file(&path);
                     return Err(AppError::BadRequest("没有选择文件，或文件是空的".into()));
@@ -141,9 +124,9 @@ async fn upload(
                 saved = Some((name, path));
             }
             _ => {
-                while let Some(chunk) = field.next().await {
-                    chunk.map_err(|_| AppError::BadRequest("表单内容无效".into()))?;
-                }
+                // Fields this form does not have (or a file before the
+                // token): read and ignore.
+                stream_field(&mut field, usize::MAX, bad, |_| Ok(())).await?;
             }
         }
     }

@@ -134,19 +134,10 @@ pub fn safe_next(next: Option<&str>, village: &str) -> String {
             && !n.chars().any(|c| c.is_control() || c.is_whitespace())
     };
     match next {
+        // `ok` let no control character through, so CONTROLS escapes
+        // exactly the bytes outside ASCII.
         Some(n) if ok(n) => {
-            let mut out = String::with_capacity(n.len());
-            for c in n.chars() {
-                if c.is_ascii() {
-                    out.push(c);
-                } else {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        out.push_str(&format!("%{b:02X}"));
-                    }
-                }
-            }
-            out
+            percent_encoding::utf8_percent_encode(n, percent_encoding::CONTROLS).to_string()
         }
         _ => home_url(village),
     }

@@ -13,7 +13,7 @@ use crate::articles::{self, workflow, Article, ArticleForm, RevState, Revision, 
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::validate::FieldErrors;
-use crate::web::admin::{layout, Layout};
+use crate::web::admin::{field_errors, invalid, layout, Layout};
 use crate::web::auth::{CsrfForm, CurrentUser};
 use crate::web::{redirect, render, render_status};
 use crate::AppState;
@@ -216,25 +216,21 @@ pub(super) async fn create(
 ) -> AppResult<HttpResponse> {
     let CsrfForm(form) = form;
     let (actor, submitted, offset) = (me.actor.clone(), form.clone(), state.offset);
-    match state
+    let created = state
         .db
         .run(move |c| workflow::create(c, &actor, &submitted, offset))
-        .await
-    {
+        .await;
+    match field_errors(created)? {
         Ok(a) => Ok(redirect(&format!("/admin/articles/{}?saved=1", a.id))),
-        Err(AppError::Invalid(errors)) => {
+        Err(errors) => {
             let parts = PageParts {
                 form,
                 errors,
                 conflict: None,
                 notice: None,
             };
-            render_status(
-                StatusCode::BAD_REQUEST,
-                &form_page(&state, &me, None, parts).await?,
-            )
+            invalid(&form_page(&state, &me, None, parts).await?)
         }
-        Err(e) => Err(e),
     }
 }
 

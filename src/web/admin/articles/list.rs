@@ -145,11 +145,13 @@ pub(super) async fn list(
         })
         .collect();
     let base = format!(
-        "/admin/articles?section={}&state={}&village={}&q={}&",
-        enc(&q.section),
-        enc(&q.state),
-        enc(&q.village),
-        enc(&q.q)
+        "/admin/articles?{}&",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("section", &q.section)
+            .append_pair("state", &q.state)
+            .append_pair("village", &q.village)
+            .append_pair("q", &q.q)
+            .finish()
     );
     render(&ListPage {
         layout,
@@ -163,12 +165,6 @@ pub(super) async fn list(
         counts,
         rows,
     })
-}
-
-fn enc(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|s| s.trim_start_matches('=').to_string())
-        .unwrap_or_default()
 }
 
 /// The colour class of a status tag (admin.css).
