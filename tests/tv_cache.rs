@@ -144,7 +144,11 @@ async fn boxes_opening_a_page_together_wait_for_one_render() {
         "every box got the same page"
     );
     assert_eq!(after.misses - before.misses, 1, "rendered once");
-    assert_eq!(after.hits - before.hits, 19, "the others were served the kept page");
+    assert_eq!(
+        after.hits - before.hits,
+        19,
+        "the others were served the kept page"
+    );
     assert!(
         after.waits - before.waits <= 19,
         "no request waited more than once"
