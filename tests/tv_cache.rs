@@ -132,30 +132,6 @@ async fn a_publish_shows_at_once_on_every_kept_page() {
 }
 
 #[actix_web::test]
-async fn boxes_opening_a_page_together_wait_for_one_render() {
-    let app = TestApp::demo();
-    let tv = app.client().await;
-    let before = app.state.tv_cache.stats();
-    let answers = tv.get_together("/tv/v/gengjing/notices", 20).await;
-    let after = app.state.tv_cache.stats();
-    assert!(answers.iter().all(|(status, _)| *status == 200));
-    assert!(
-        answers.iter().all(|(_, body)| *body == answers[0].1),
-        "every box got the same page"
-    );
-    assert_eq!(after.misses - before.misses, 1, "rendered once");
-    assert_eq!(
-        after.hits - before.hits,
-        19,
-        "the others were served the kept page"
-    );
-    assert!(
-        after.waits - before.waits <= 19,
-        "no request waited more than once"
-    );
-}
-
-#[actix_web::test]
 async fn scheduled_publish_and_expiry_change_kept_pages_when_their_time_comes() {
     let app = TestApp::demo();
     let mut official = app.client().await;

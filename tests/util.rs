@@ -459,21 +459,6 @@ where
         self.cookies.get(name).map(String::as_str)
     }
 
-    /// Sends `n` GETs of `path` at once, without cookies (boxes opening
-    /// the same page together); answers their statuses and bodies.
-    pub async fn get_together(&self, path: &str, n: usize) -> Vec<(u16, Vec<u8>)> {
-        let calls = (0..n).map(|_| async {
-            let req = test::TestRequest::get()
-                .uri(path)
-                .peer_addr(self.peer)
-                .to_request();
-            let res = test::call_service(&self.svc, req).await;
-            let status = res.status().as_u16();
-            (status, test::read_body(res).await.to_vec())
-        });
-        futures_util::future::join_all(calls).await
-    }
-
     pub async fn send(&mut self, req: test::TestRequest) -> Resp {
         let mut req = req.peer_addr(self.peer);
         if !self.cookies.is_empty() {
