@@ -16,8 +16,9 @@
 #               second into a short run (NOTICE_SECONDS, default 4), so most
 #               of the run is every village's pages refilling at once
 # Per phase it prints req/s, p50/p99 of both, the portal/nginx ratio, the
-# page-cache hit rate (from /healthz/cache), pages rendered and requests
-# that waited for another's render, the portal's peak RSS and non-2xx
+# page-cache hit rate (from /healthz/cache), pages rendered, requests
+# that waited for another's render and requests answered from a page's
+# older copy while it rendered anew, the portal's peak RSS and non-2xx
 # answers. Needs wrk, nginx, curl, python3 (Debian's).
 #
 # Environment:
@@ -214,12 +215,12 @@ rss_sampler() {
     done
 }
 
-stats_sum() { # "hits misses waits" summed over the instances' ports
+stats_sum() { # "hits stale misses waits" summed over the instances' ports
     local p
     for p in "$@"; do curl -fs "http://127.0.0.1:$p/healthz/cache" || echo '{}'; echo; done |
         python3 -c 'import json, sys
 s = [json.loads(l) for l in sys.stdin if l.strip()]
-print(*(sum(j.get(k, 0) for j in s) for k in ("hits", "misses", "waits")))'
+print(*(sum(j.get(k, 0) for j in s) for k in ("hits", "stale", "misses", "waits")))'
 }
 
 # wrk_run PORT OUT SECONDS: one wrk run, its summary as "rps p50 p99 non2xx".
@@ -254,7 +255,7 @@ phase() { # phase NAME TARGET_PORT PIDS... (the instances' ports in $PORTS)
             writer_args=(--rate 5 --county-notice-at 1)
             ;;
     esac
-    read -r h0 m0 w0 < <(stats_sum $PORTS)
+    read -r h0 s0 m0 w0 < <(stats_sum $PORTS)
     : >"$WORK/rss.$name"
     rss_sampler "$WORK/rss.$name" "$@" &
     local sampler=$!
@@ -267,7 +268,7 @@ phase() { # phase NAME TARGET_PORT PIDS... (the instances' ports in $PORTS)
         [[ $name == notice ]] || sleep 1
     fi
     read -r prps pp50 pp99 pbad < <(wrk_run "$target" "$WORK/wrk.portal.$name" "$secs")
-    read -r h1 m1 w1 < <(stats_sum $PORTS)
+    read -r h1 s1 m1 w1 < <(stats_sum $PORTS)
     read -r nrps np50 np99 nbad < <(wrk_run "$STATIC" "$WORK/wrk.nginx.$name" "$secs")
     local wrote="-"
     if [[ -n $writer ]]; then
@@ -279,10 +280,11 @@ phase() { # phase NAME TARGET_PORT PIDS... (the instances' ports in $PORTS)
     local rss hit ratio
     rss=$(sort -n "$WORK/rss.$name" | tail -n 1)
     hit=$(python3 -c "h=$h1-$h0; m=$m1-$m0; print('%.3f' % (h/(h+m) if h+m else 0))")
+    local stale=$((s1 - s0))
     ratio=$(python3 -c "print('%.2f' % ($prps/$nrps if $nrps else 0))")
-    printf '%-9s %-10s portal %7s req/s p50 %6s p99 %7s ms | nginx %7s req/s p50 %6s p99 %7s ms | ratio %s | hit %s renders %s waited %s | peak RSS %s MB | non-2xx %s | %s\n' \
+    printf '%-9s %-10s portal %7s req/s p50 %6s p99 %7s ms | nginx %7s req/s p50 %6s p99 %7s ms | ratio %s | hit %s renders %s waited %s older %s | peak RSS %s MB | non-2xx %s | %s\n' \
         "$ENGINE" "$name" "$prps" "$pp50" "$pp99" "$nrps" "$np50" "$np99" "$ratio" "$hit" \
-        "$((m1 - m0))" "$((w1 - w0))" \
+        "$((m1 - m0))" "$((w1 - w0))" "$stale" \
         "$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$((pbad + nbad))" "$wrote"
 }
 

@@ -132,6 +132,76 @@ async fn a_publish_shows_at_once_on_every_kept_page() {
 }
 
 #[actix_web::test]
+async fn boxes_opening_a_page_together_wait_for_one_render() {
+    let app = TestApp::demo();
+    let tv = app.client().await;
+    let before = app.state.tv_cache.stats();
+    let answers = tv.get_together(&["/tv/v/gengjing/notices"; 20]).await;
+    let after = app.state.tv_cache.stats();
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    assert!(
+        answers.iter().all(|(_, body)| *body == answers[0].1),
+        "every box got the same page"
+    );
+    assert_eq!(after.misses - before.misses, 1, "rendered once");
+    assert_eq!(after.hits - before.hits, 19, "the others got the kept page");
+    assert!(after.waits - before.waits <= 19, "none waited twice");
+}
+
+/// Many boxes open a village's pages together right after a change: each
+/// page is rendered once (those that find it rendering wait for it or get
+/// its older copy), and then every page shows the change.
+#[actix_web::test]
+async fn a_rush_after_a_change_renders_each_page_once() {
+    let app = TestApp::demo();
+    let mut tv = app.client().await;
+    let paths = [
+        "/tv/v/gengjing",
+        "/tv/v/gengjing/news",
+        "/tv/v/gengjing/party",
+        "/tv/v/gengjing/affairs",
+        "/tv/v/gengjing/videos",
+        "/tv/v/gengjing/party?cat=study",
+        "/tv/v/gengjing/notices",
+    ];
+    for path in paths {
+        tv.get(path).await.assert_status(200);
+    }
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    township_notice(&mut official, &app, "周五全乡镇停电通知").await;
+
+    let before = app.state.tv_cache.stats();
+    let rush: Vec<&str> = paths.iter().flat_map(|p| [*p; 5]).collect();
+    let answers = tv.get_together(&rush).await;
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    for (path, (_, body)) in rush.iter().zip(&answers) {
+        assert!(body.contains("耿井村"), "{path}: a whole page");
+    }
+    // Renders behind older copies finish by themselves.
+    for _ in 0..100 {
+        if app.state.tv_cache.stats().misses - before.misses >= paths.len() as u64 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rendered = app.state.tv_cache.stats();
+    assert_eq!(
+        rendered.misses - before.misses,
+        paths.len() as u64,
+        "each page rendered once"
+    );
+    tv.get("/tv/v/gengjing/notices")
+        .await
+        .assert_contains("周五全乡镇停电通知");
+    for path in paths {
+        tv.get(path).await.assert_status(200);
+    }
+    let after = app.state.tv_cache.stats();
+    assert_eq!(after.misses, rendered.misses, "all kept");
+}
+
+#[actix_web::test]
 async fn scheduled_publish_and_expiry_change_kept_pages_when_their_time_comes() {
     let app = TestApp::demo();
     let mut official = app.client().await;

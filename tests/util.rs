@@ -3,6 +3,7 @@
 //! exactly as `serve` builds it, and a small client with a cookie jar.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::body::MessageBody;
@@ -209,7 +210,7 @@ pub async fn client_of(
     >,
 > {
     Client {
-        svc: test::init_service(village_portal::app(state.clone())).await,
+        svc: Rc::new(test::init_service(village_portal::app(state.clone())).await),
         cookies: HashMap::new(),
         peer: "10.0.0.1:5000".parse().expect("addr"),
     }
@@ -431,7 +432,8 @@ where
 
 /// Talks to the in-process app like a browser: keeps cookies, sends forms.
 pub struct Client<S> {
-    svc: S,
+    /// Shared with requests sent as tasks of their own (`get_together`).
+    svc: Rc<S>,
     cookies: HashMap<String, String>,
     peer: std::net::SocketAddr,
 }
@@ -469,7 +471,7 @@ where
                 .collect();
             req = req.insert_header((header::COOKIE, jar.join("; ")));
         }
-        let res = test::call_service(&self.svc, req.to_request()).await;
+        let res = test::call_service(&*self.svc, req.to_request()).await;
         for c in res.response().cookies() {
             let expired =
                 c.max_age().is_some_and(|a| a.is_zero() || a.is_negative()) || c.value().is_empty();
@@ -489,6 +491,37 @@ where
             body: String::from_utf8_lossy(&bytes).into_owned(),
             bytes,
         }
+    }
+
+    /// Sends a GET of each path at once, each as a task of its own like
+    /// the requests of separate boxes, without cookies; answers their
+    /// statuses and bodies in order.
+    pub async fn get_together(&self, paths: &[&str]) -> Vec<(u16, String)>
+    where
+        S: 'static,
+        B: 'static,
+    {
+        let tasks: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                let svc = self.svc.clone();
+                let req = test::TestRequest::get()
+                    .uri(path)
+                    .peer_addr(self.peer)
+                    .to_request();
+                actix_web::rt::spawn(async move {
+                    let res = test::call_service(&*svc, req).await;
+                    let status = res.status().as_u16();
+                    let body = test::read_body(res).await;
+                    (status, String::from_utf8_lossy(&body).into_owned())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("request task"));
+        }
+        answers
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {

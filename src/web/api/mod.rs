@@ -59,6 +59,7 @@ async fn cache_stats(state: web::Data<AppState>) -> HttpResponse {
     let s = state.tv_cache.stats();
     HttpResponse::Ok().json(serde_json::json!({
         "hits": s.hits,
+        "stale": s.stale,
         "misses": s.misses,
         "waits": s.waits,
         "pages": s.pages,

@@ -1,0 +1,671 @@
+//! What the TV pages render, kept in memory by each instance.
+//!
+//! Two things are kept: each village's [`VillageView`] (the village, its
+//! township, its live alert, and when any of that next changes by itself)
+//! and each rendered page (its bytes, gzipped bytes and ETag) under its
+//! address. Each remembers the generations (`crate::changes`) of its
+//! village, township and county it was made from, and is served only while
+//! - those generations are still the ones this instance knows: they are
+//!   read again on the next request after a write through this instance,
+//!   when another instance announces a change (PostgreSQL `NOTIFY`, see
+//!   `listen`), and at least every `POLL_EVERY` (`BACKSTOP_EVERY` while the
+//!   listener is connected) for anything missed; requests that arrive while
+//!   they are read wait for that read;
+//! - its `until` has not passed: a scheduled publish, an expiry, an alert
+//!   starting or ending, local midnight (the date on every page), the minute
+//!   (the clock on the home page).
+//!
+//! A change in one village leaves every other village's pages kept.
+//! A handler opts a response in with [`cacheable`]; nothing else is kept.
+//! Single flight: while one request loads a village's view or renders a
+//! page, others asking for the same wait for it instead of repeating it.
+//! A county-wide change makes every village's pages old at once; then
+//! (see `serve`) a box asking for a page whose older copy is kept gets that
+//! copy while the page is rendered anew, when someone else renders it
+//! already or when `BUSY_RENDERS` renders are under way (the new copy
+//! replaces it within moments), so a county notice never queues a county's
+//! boxes behind renders.
+//! Pages that differ per box (the household's health readings, the alert
+//! page) never opt in.
+
+mod page;
+mod serve;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use actix_web::HttpResponse;
+use chrono::NaiveDateTime;
+use tokio::sync::{watch, Semaphore};
+
+use super::village::VillageView;
+use crate::access::PlaceScope;
+use crate::error::AppError;
+use crate::AppState;
+use page::Page;
+pub use serve::pages;
+
+/// How often the generations are read when no listener tells of changes
+/// (SQLite, or PostgreSQL while the listening connection is down).
+const POLL_EVERY: Duration = Duration::from_secs(1);
+/// The backstop poll while the listener is connected.
+const BACKSTOP_EVERY: Duration = Duration::from_secs(3);
+/// Bytes of pages kept (plain plus gzipped); past it, the least recently
+/// used half goes (a county has ~700 villages x a few dozen pages of
+/// ~15 KB: the budget holds the busy ones).
+const BUDGET_BYTES: usize = 32 * 1024 * 1024;
+/// Village views kept at most (each is a few hundred bytes).
+const MAX_VIEWS: usize = 4096;
+/// Renders under way past which a page with an older copy is answered from
+/// that copy and rendered in the background.
+const BUSY_RENDERS: usize = 4;
+/// Background renders at once (the rest queue; hits keep the cores).
+const BACKGROUND_RENDERS: usize = 2;
+
+/// Marks a response as the same for every box of the village until `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cacheable(pub NaiveDateTime);
+
+/// Opts a rendered page into the cache.
+pub fn cacheable(mut res: HttpResponse, until: NaiveDateTime) -> HttpResponse {
+    res.extensions_mut().insert(Cacheable(until));
+    res
+}
+
+/// Keeps a page of a list when the page shown is the one asked for (an
+/// out-of-range `?page=` shows the nearest real page, which is kept under
+/// its own address).
+pub fn cacheable_page(
+    res: HttpResponse,
+    shown: i64,
+    asked: i64,
+    until: NaiveDateTime,
+) -> HttpResponse {
+    if shown == asked {
+        cacheable(res, until)
+    } else {
+        res
+    }
+}
+
+/// What a kept view or page was made from: the generations of its village,
+/// township and county (id 0: none), and the flush it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deps {
+    flush: u64,
+    places: [(i64, i64); 3],
+}
+
+impl Deps {
+    fn at(gens: &HashMap<i64, i64>, flush: u64, scope: &PlaceScope) -> Deps {
+        let g = |id: Option<i64>| id.map_or((0, 0), |id| (id, gens.get(&id).copied().unwrap_or(0)));
+        Deps {
+            flush,
+            places: [g(Some(scope.id)), g(scope.township_id), g(scope.county_id)],
+        }
+    }
+}
+
+/// A panic while holding the lock leaves nothing half-done worth refusing
+/// service over: the maps are only replaced or cleared.
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    inner.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The generations this instance knows; `known` false: none can be
+    /// trusted (the last read failed), so nothing is served or kept.
+    gens: Arc<HashMap<i64, i64>>,
+    known: bool,
+    flush: u64,
+    checked: Option<Instant>,
+    views: HashMap<String, Arc<VillageView>>,
+    /// Pages kept, fresh or older copies (see `serve`), within `BUDGET_BYTES`.
+    pages: HashMap<String, Arc<Page>>,
+    bytes: usize,
+    /// Views being loaded and pages being rendered; the receiver wakes when
+    /// the work ends.
+    flights: HashMap<String, watch::Receiver<()>>,
+}
+
+impl Inner {
+    fn fresh(&self, deps: Option<&Deps>) -> bool {
+        let Some(deps) = deps else { return false };
+        self.known
+            && deps.flush == self.flush
+            && deps
+                .places
+                .iter()
+                .all(|(id, g)| *id == 0 || self.gens.get(id).copied().unwrap_or(0) == *g)
+    }
+
+    fn clear(&mut self) {
+        self.views.clear();
+        self.pages.clear();
+        self.bytes = 0;
+        self.flush += 1;
+    }
+}
+
+/// Counters for tests and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests answered from a fresh kept page.
+    pub hits: u64,
+    /// Requests answered from an older copy while the page was rendered anew.
+    pub stale: u64,
+    /// Pages rendered (in the request or in the background).
+    pub misses: u64,
+    /// Requests that waited for another request's render of their page
+    /// (each waits at most once).
+    pub waits: u64,
+    pub pages: usize,
+    pub bytes: usize,
+    pub views: usize,
+    /// Times everything was dropped at once (listener back, failed read).
+    pub flushes: u64,
+}
+
+pub struct TvCache {
+    /// Shared with the flights, which outlive a request when a page is
+    /// rendered in the background.
+    inner: Arc<Mutex<Inner>>,
+    /// Set after a write through this instance or a notification: read the
+    /// generations on the next request.
+    dirty: AtomicBool,
+    /// Set while the generations are read; `read` announces each read's end.
+    reading: AtomicBool,
+    read: watch::Sender<u64>,
+    /// Whether a listener hears other instances' changes (the poll may be slower).
+    listening: AtomicBool,
+    /// Renders under way, and the background renders' turns.
+    rendering: AtomicUsize,
+    background: Semaphore,
+    hits: AtomicU64,
+    stale: AtomicU64,
+    misses: AtomicU64,
+    waits: AtomicU64,
+    tick: AtomicU64,
+}
+
+impl Default for TvCache {
+    fn default() -> TvCache {
+        TvCache {
+            inner: Arc::default(),
+            dirty: AtomicBool::new(false),
+            reading: AtomicBool::new(false),
+            read: watch::Sender::new(0),
+            listening: AtomicBool::new(false),
+            rendering: AtomicUsize::new(0),
+            background: Semaphore::new(BACKGROUND_RENDERS),
+            hits: AtomicU64::new(0),
+            stale: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+            tick: AtomicU64::new(0),
+        }
+    }
+}
+
+impl TvCache {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        lock(&self.inner)
+    }
+
+    /// Something may have changed: read the generations on the next request.
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Forgets everything kept (the listener reconnected: changes may have
+    /// gone unheard) and reads the generations on the next request.
+    pub fn flush(&self) {
+        self.lock().clear();
+        self.mark_dirty();
+    }
+
+    /// Whether a listener is connected (set by `listen`).
+    pub fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::SeqCst);
+    }
+
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    pub fn stats(&self) -> Stats {
+        let inner = self.lock();
+        Stats {
+            hits: self.hits.load(Ordering::Relaxed),
+            stale: self.stale.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
+            pages: inner.pages.len(),
+            bytes: inner.bytes,
+            views: inner.views.len(),
+            flushes: inner.flush,
+        }
+    }
+
+    fn due(&self) -> bool {
+        let every = if self.listening.load(Ordering::SeqCst) {
+            BACKSTOP_EVERY
+        } else {
+            POLL_EVERY
+        };
+        self.dirty.load(Ordering::SeqCst)
+            || self.lock().checked.is_none_or(|at| at.elapsed() >= every)
+    }
+
+    /// Reads the generations when due; what they no longer allow is dropped.
+    /// Requests that arrive while a read is under way wait for it (a
+    /// handful of microseconds) rather than answer from generations about
+    /// to change, and none waits for more than one read.
+    pub async fn sync(&self, db: &crate::db::Database) {
+        if !self.reading.load(Ordering::SeqCst) && !self.due() {
+            return;
+        }
+        // Subscribed before claiming the read, so its end is not missed.
+        let mut read = self.read.subscribe();
+        if self.reading.swap(true, Ordering::SeqCst) {
+            let _ = read.changed().await;
+            return;
+        }
+        self.dirty.store(false, Ordering::SeqCst);
+        let gens = db.run(|conn| Ok(crate::changes::generations(conn)?)).await;
+        {
+            let mut inner = self.lock();
+            match gens {
+                Ok(gens) => {
+                    inner.checked = Some(Instant::now());
+                    if !inner.known || *inner.gens != gens {
+                        inner.gens = Arc::new(gens);
+                        inner.known = true;
+                        // Views are small and cheap to check; dropping the
+                        // old ones frees them early. Old pages stay as the
+                        // copies served while their new ones render.
+                        let stale: Vec<String> = inner
+                            .views
+                            .iter()
+                            .filter(|(_, v)| !inner.fresh(v.deps.as_ref()))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in stale {
+                            inner.views.remove(&k);
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Unsure what changed: keep nothing and ask again next time.
+                    log::warn!("tv cache: reading the generations failed: {e}");
+                    inner.clear();
+                    inner.known = false;
+                    inner.checked = None;
+                }
+            }
+        }
+        self.reading.store(false, Ordering::SeqCst);
+        self.read.send_modify(|n| *n += 1);
+    }
+
+    /// The kept view of a village, loading it when missing or out of date
+    /// (one load at a time per village). `None`: no village has that code.
+    pub async fn view(
+        &self,
+        state: &AppState,
+        code: &str,
+    ) -> Result<Option<Arc<VillageView>>, AppError> {
+        let flight_key = format!("view:{code}");
+        let mut waited = false;
+        let _flight = loop {
+            let now = crate::time::now();
+            {
+                let inner = self.lock();
+                if let Some(v) = inner.views.get(code) {
+                    if now < v.until && inner.fresh(v.deps.as_ref()) {
+                        return Ok(Some(v.clone()));
+                    }
+                }
+            }
+            match self.take_off(&flight_key) {
+                Ok(flight) => break Some(flight),
+                Err(mut landing) if !waited => {
+                    waited = true;
+                    let _ = landing.changed().await;
+                }
+                // Loaded by another but not kept: load it here after all.
+                Err(_) => break None,
+            }
+        };
+        // The generations before the load: what it reads is at least as new.
+        let (gens, flush, known) = {
+            let inner = self.lock();
+            (inner.gens.clone(), inner.flush, inner.known)
+        };
+        let lookup = code.to_string();
+        let offset = state.offset;
+        let now = crate::time::now();
+        let Some(mut view) = state
+            .db
+            .run(move |conn| VillageView::load(conn, &lookup, now, offset))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if known {
+            view.deps = Some(Deps::at(&gens, flush, &view.scope));
+        }
+        let view = Arc::new(view);
+        let mut inner = self.lock();
+        if inner.fresh(view.deps.as_ref()) {
+            if inner.views.len() >= MAX_VIEWS {
+                inner.views.clear();
+            }
+            inner.views.insert(code.to_string(), view.clone());
+        }
+        Ok(Some(view))
+    }
+
+    /// What to do for a request of the page under `key`, decided in one
+    /// step: answer a kept copy, render, or wait for another's render (once:
+    /// a request that `waited` renders after all).
+    fn claim(&self, key: &str, now: NaiveDateTime, waited: bool) -> Claim {
+        let mut inner = self.lock();
+        let older = match inner.pages.get(key) {
+            Some(page) => {
+                page.used
+                    .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                if now < page.until && inner.fresh(page.deps.as_ref()) {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    return Claim::Fresh(page.clone());
+                }
+                Some(page.clone())
+            }
+            None => None,
+        };
+        match (inner.flights.get(key).cloned(), older) {
+            (Some(_), Some(older)) => {
+                self.stale.fetch_add(1, Ordering::Relaxed);
+                Claim::Older(older)
+            }
+            (Some(landing), None) if !waited => {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                Claim::Wait(landing)
+            }
+            (Some(_), None) => Claim::Render(None, None),
+            (None, older) => {
+                let flight = take_off(&self.inner, &mut inner, key);
+                match older {
+                    Some(older) if self.busy() => {
+                        self.stale.fetch_add(1, Ordering::Relaxed);
+                        Claim::Refresh(flight, older)
+                    }
+                    older => Claim::Render(Some(flight), older),
+                }
+            }
+        }
+    }
+
+    /// Claims the work under `key` (a view's load), or says whose work to
+    /// wait for.
+    fn take_off(&self, key: &str) -> Result<Flight, watch::Receiver<()>> {
+        let mut inner = self.lock();
+        if let Some(landing) = inner.flights.get(key) {
+            return Err(landing.clone());
+        }
+        Ok(take_off(&self.inner, &mut inner, key))
+    }
+
+    /// Whether so many renders are under way that pages with an older copy
+    /// are better rendered in the background.
+    fn busy(&self) -> bool {
+        self.rendering.load(Ordering::SeqCst) >= BUSY_RENDERS
+    }
+
+    /// Counts a render while the guard lives.
+    fn rendering(&self) -> Rendering<'_> {
+        self.rendering.fetch_add(1, Ordering::SeqCst);
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        Rendering(self)
+    }
+
+    fn keep(&self, key: String, page: Arc<Page>) {
+        let mut inner = self.lock();
+        if !inner.fresh(page.deps.as_ref()) {
+            return;
+        }
+        page.used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        if inner.bytes + page.size() > BUDGET_BYTES {
+            evict(&mut inner);
+        }
+        inner.bytes += page.size();
+        if let Some(old) = inner.pages.insert(key, page) {
+            inner.bytes = inner.bytes.saturating_sub(old.size());
+        }
+    }
+
+    /// Drops the older copy `old` of a page whose new render could not be
+    /// kept (gone, failed, or no longer the same for every box).
+    fn forget(&self, key: &str, old: &Arc<Page>) {
+        let mut inner = self.lock();
+        if inner.pages.get(key).is_some_and(|p| Arc::ptr_eq(p, old)) {
+            inner.pages.remove(key);
+            inner.bytes = inner.bytes.saturating_sub(old.size());
+        }
+    }
+}
+
+/// What a request of a page does (see `TvCache::claim`).
+enum Claim {
+    /// Answer the kept page.
+    Fresh(Arc<Page>),
+    /// Another request renders it: answer the older copy.
+    Older(Arc<Page>),
+    /// Answer the older copy and render the page in the background.
+    Refresh(Flight, Arc<Page>),
+    /// Render it here (under the flight unless it waited already); the older
+    /// copy goes if the new one cannot be kept.
+    Render(Option<Flight>, Option<Arc<Page>>),
+    /// Wait for another request's render, then claim again.
+    Wait(watch::Receiver<()>),
+}
+
+fn take_off(shared: &Arc<Mutex<Inner>>, inner: &mut Inner, key: &str) -> Flight {
+    let (done, landing) = watch::channel(());
+    inner.flights.insert(key.to_string(), landing);
+    Flight {
+        inner: shared.clone(),
+        key: key.to_string(),
+        _done: done,
+    }
+}
+
+/// Makes room: drops pages past their time or made from older generations,
+/// then the least recently used half of the rest.
+fn evict(inner: &mut Inner) {
+    let now = crate::time::now();
+    let old: Vec<String> = inner
+        .pages
+        .iter()
+        .filter(|(_, p)| now >= p.until || !inner.fresh(p.deps.as_ref()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in old {
+        inner.pages.remove(&k);
+    }
+    let mut used: Vec<u64> = inner
+        .pages
+        .values()
+        .map(|p| p.used.load(Ordering::Relaxed))
+        .collect();
+    let total: usize = inner.pages.values().map(|p| p.size()).sum();
+    if !used.is_empty() && total > BUDGET_BYTES / 2 {
+        let mid = used.len() / 2;
+        let median = *used.select_nth_unstable(mid).1;
+        inner
+            .pages
+            .retain(|_, p| p.used.load(Ordering::Relaxed) > median);
+    }
+    inner.bytes = inner.pages.values().map(|p| p.size()).sum();
+}
+
+/// Work in progress under a key. Dropping it (done, failed or not kept)
+/// wakes the requests waiting for it: the entry goes first, then the
+/// sender, whose drop is the wake-up.
+struct Flight {
+    inner: Arc<Mutex<Inner>>,
+    key: String,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        lock(&self.inner).flights.remove(&self.key);
+    }
+}
+
+struct Rendering<'a>(&'a TvCache);
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        self.0.rendering.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> NaiveDateTime {
+        crate::time::now()
+    }
+
+    /// A cache that knows village 1 at generation `g`, with a page of that
+    /// village kept under `key`.
+    fn cache_with(key: &str, g: i64) -> TvCache {
+        let cache = TvCache::default();
+        {
+            let mut inner = cache.lock();
+            inner.gens = Arc::new(HashMap::from([(1, g)]));
+            inner.known = true;
+        }
+        let until = now() + chrono::Duration::hours(1);
+        let mut page = Page::new(
+            actix_web::web::Bytes::from("耿井村"),
+            actix_web::http::header::HeaderValue::from_static("text/html"),
+            until,
+        );
+        page.deps = Some(Deps {
+            flush: 0,
+            places: [(1, g), (0, 0), (0, 0)],
+        });
+        cache.keep(key.to_string(), Arc::new(page));
+        cache
+    }
+
+    fn village_changes(cache: &TvCache) {
+        let mut inner = cache.lock();
+        let g = inner.gens.get(&1).copied().unwrap_or(0);
+        inner.gens = Arc::new(HashMap::from([(1, g + 1)]));
+    }
+
+    #[actix_web::test]
+    async fn one_render_at_a_time_per_page() {
+        let cache = TvCache::default();
+        let Claim::Render(Some(flight), None) = cache.claim("hd:/tv/v/g?", now(), false) else {
+            panic!("the first request renders");
+        };
+        let Claim::Wait(mut landing) = cache.claim("hd:/tv/v/g?", now(), false) else {
+            panic!("a second request of the same page waits");
+        };
+        assert!(
+            matches!(
+                cache.claim("hd:/tv/v/other?", now(), false),
+                Claim::Render(Some(_), None)
+            ),
+            "other pages do not wait"
+        );
+        assert!(
+            matches!(
+                cache.claim("hd:/tv/v/g?", now(), true),
+                Claim::Render(None, None)
+            ),
+            "nobody waits twice"
+        );
+        drop(flight);
+        // The render ended: the waiter wakes, and the page may be claimed again.
+        assert!(landing.changed().await.is_err());
+        assert!(matches!(
+            cache.claim("hd:/tv/v/g?", now(), true),
+            Claim::Render(Some(_), None)
+        ));
+        assert_eq!(cache.stats().waits, 1);
+    }
+
+    #[test]
+    fn older_copies_answer_while_the_page_renders_anew() {
+        let key = "hd:/tv/v/g/notices?";
+        let cache = cache_with(key, 1);
+        assert!(matches!(cache.claim(key, now(), false), Claim::Fresh(_)));
+        village_changes(&cache);
+        // Quiet: the first request renders the new page itself (a publish
+        // shows at once); those arriving meanwhile get the older copy.
+        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false) else {
+            panic!("the first request after a change renders");
+        };
+        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        drop(flight);
+        // Past its time, a page is older too.
+        let later = now() + chrono::Duration::hours(2);
+        assert!(matches!(
+            cache.claim(key, later, false),
+            Claim::Render(Some(_), Some(_))
+        ));
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.stale, stats.waits), (1, 1, 0));
+    }
+
+    #[test]
+    fn in_a_rush_pages_render_in_the_background() {
+        let key = "hd:/tv/v/g/news?";
+        let cache = cache_with(key, 1);
+        village_changes(&cache);
+        let busy: Vec<Rendering<'_>> = (0..BUSY_RENDERS).map(|_| cache.rendering()).collect();
+        let Claim::Refresh(flight, _) = cache.claim(key, now(), false) else {
+            panic!("in a rush the older copy answers and the page renders behind it");
+        };
+        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        // A page never kept before is rendered for the box that asked.
+        assert!(matches!(
+            cache.claim("hd:/tv/v/g/party?", now(), false),
+            Claim::Render(Some(_), None)
+        ));
+        drop(busy);
+        drop(flight);
+        assert!(matches!(
+            cache.claim(key, now(), false),
+            Claim::Render(Some(_), Some(_))
+        ));
+        assert_eq!(cache.stats().stale, 2);
+    }
+
+    #[test]
+    fn an_older_copy_goes_when_its_new_render_cannot_be_kept() {
+        let key = "hd:/tv/v/g/a/7?";
+        let cache = cache_with(key, 1);
+        village_changes(&cache);
+        let Claim::Render(_, Some(older)) = cache.claim(key, now(), false) else {
+            panic!("renders");
+        };
+        cache.forget(key, &older);
+        assert!(matches!(
+            cache.claim(key, now(), false),
+            Claim::Render(Some(_), None)
+        ));
+        assert_eq!(cache.stats().pages, 0);
+    }
+}
