@@ -648,7 +648,7 @@ fn reading(
     app: &TestApp,
     resident: i64,
     station: i64,
-    code: &str,
+    code: &'static str,
     value: f64,
     value2: Option<f64>,
     at: chrono::NaiveDateTime,
@@ -657,14 +657,14 @@ fn reading(
         .values(NewObservation {
             resident_id: resident,
             station_id: station,
-            code: code.into(),
+            code,
             value,
             value2,
-            unit: "x".into(),
-            flag: "N".into(),
+            unit: "x",
+            flag: "N",
             taken_at: at,
             device: None,
-            source: "admin".into(),
+            source: "admin",
             created_at: at,
         })
         .execute(&mut *app.conn())

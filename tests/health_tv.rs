@@ -97,14 +97,14 @@ fn fixture(app: &TestApp) -> Fixture {
         NewObservation {
             resident_id,
             station_id: station,
-            code: kind.loinc().into(),
+            code: kind.loinc(),
             value,
             value2,
-            unit: kind.unit().into(),
-            flag: "N".into(),
+            unit: kind.unit(),
+            flag: "N",
             taken_at: at,
             device: None,
-            source: "admin".into(),
+            source: "admin",
             created_at: t,
         }
     };

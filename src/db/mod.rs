@@ -236,6 +236,11 @@ pub struct Database {
     /// because all were busy): while the database is down, requests fail fast
     /// instead of each waiting the full connection timeout.
     down_at: Arc<Mutex<Option<Instant>>>,
+    /// One turn per pooled connection: work beyond that waits on the
+    /// executor for a turn instead of on a blocking thread for a connection
+    /// (a county's TVs after a notice would otherwise park dozens of
+    /// threads, each with its own allocator cache).
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 /// How long a failed connect keeps requests in the fast-fail mode.
@@ -267,6 +272,7 @@ impl Database {
             .build(manager)
             .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
         Ok(Database {
+            turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             pool,
             url,
             down_at: Arc::default(),
@@ -311,7 +317,14 @@ impl Database {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::because("database turns closed"))?;
         actix_web::rt::task::spawn_blocking(move || {
+            let _turn = turn;
             let mut conn = db.get()?;
             f(&mut conn)
         })

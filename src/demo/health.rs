@@ -145,9 +145,7 @@ pub fn load(
         for (code, id) in &ids {
             readings_of(code, *id, station.id, now, offset, &thresholds, &mut rows);
         }
-        for chunk in rows.chunks(1000) {
-            report.observations_added += ingest::insert_skipping_duplicates(conn, chunk)?;
-        }
+        report.observations_added += ingest::insert_skipping_duplicates(conn, &rows)?;
         Ok::<_, crate::error::AppError>(())
     })?;
     Ok(report)
@@ -346,14 +344,14 @@ fn readings_of(
             out.push(NewObservation {
                 resident_id,
                 station_id,
-                code: kind.loinc().into(),
+                code: kind.loinc(),
                 value,
                 value2,
-                unit: kind.unit().into(),
-                flag: thresholds.flag_value(kind, value, value2).as_str().into(),
+                unit: kind.unit(),
+                flag: thresholds.flag_value(kind, value, value2).as_str(),
                 taken_at: at.with_nanosecond(0).unwrap_or(at),
                 device: Some(device.into()),
-                source: "demo".into(),
+                source: "demo",
                 created_at: now,
             });
         };

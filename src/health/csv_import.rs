@@ -46,8 +46,6 @@ const REQUIRED: [&str; 4] = ["resident_code", "kind", "value", "taken_at"];
 
 /// Rows per write transaction.
 pub const BATCH_ROWS: usize = 20_000;
-/// Rows per INSERT statement (11 parameters a row; SQLite allows 32,766).
-const INSERT_ROWS: usize = 1000;
 /// Rejected rows kept in the report (counts stay exact beyond it).
 pub const MAX_REJECTED_KEPT: usize = 100_000;
 
@@ -420,11 +418,7 @@ fn store_batch(
         (a.resident_id, &a.code, a.taken_at).cmp(&(b.resident_id, &b.code, b.taken_at))
     });
     let added = db::write(conn, |conn| {
-        let mut added = 0;
-        for chunk in batch.chunks(INSERT_ROWS) {
-            added += ingest::insert_skipping_duplicates(conn, chunk)?;
-        }
-        Ok::<_, AppError>(added)
+        Ok::<_, AppError>(ingest::insert_skipping_duplicates(conn, batch)?)
     })?;
     report.added += added;
     report.duplicate += batch.len() - added;

@@ -178,40 +178,59 @@ pub fn new_row(
     resident_id: i64,
     station_id: i64,
     thresholds: &Thresholds,
-    source: &str,
+    source: &'static str,
     now: NaiveDateTime,
 ) -> NewObservation {
     NewObservation {
         resident_id,
         station_id,
-        code: reading.kind.loinc().to_string(),
+        code: reading.kind.loinc(),
         value: reading.value,
         value2: reading.value2,
-        unit: reading.kind.unit().to_string(),
+        unit: reading.kind.unit(),
         flag: thresholds
             .flag_value(reading.kind, reading.value, reading.value2)
-            .as_str()
-            .to_string(),
+            .as_str(),
         taken_at: reading.taken_at,
         device: reading.device.clone(),
-        source: source.to_string(),
+        source,
         created_at: now,
     }
 }
 
+/// Rows per insert statement (11 parameters a row; SQLite takes 32,766 a
+/// statement, PostgreSQL 65,535).
+pub const INSERT_ROWS: usize = 1000;
+
 /// Inserts rows, skipping those the unique rule (resident, code, taken_at)
-/// already holds; returns how many were inserted. MultiConnection has no
-/// ON CONFLICT, so this is the one place that branches per engine. Call it
-/// inside a write transaction. One statement for all rows: at most 2,900
-/// rows per call (11 parameters a row; SQLite takes 32,766 a statement).
+/// already holds; returns how many were inserted. Call it inside a write
+/// transaction. Rows go in statements of `INSERT_ROWS` rows, then one by
+/// one: both have a fixed shape, so diesel prepares each once per
+/// connection instead of parsing a new statement for every call.
 pub fn insert_skipping_duplicates(
     conn: &mut DbConn,
     rows: &[NewObservation],
 ) -> QueryResult<usize> {
-    use observations::dsl as o;
-    if rows.is_empty() {
-        return Ok(0);
+    let mut added = 0;
+    let mut full = rows.chunks_exact(INSERT_ROWS);
+    for chunk in &mut full {
+        if let Ok(chunk) = <&[NewObservation; INSERT_ROWS]>::try_from(chunk) {
+            added += insert_values(conn, chunk)?;
+        }
     }
+    for row in full.remainder() {
+        added += insert_values(conn, std::array::from_ref(row))?;
+    }
+    Ok(added)
+}
+
+/// One insert statement. MultiConnection has no ON CONFLICT, so this is the
+/// one place that branches per engine.
+fn insert_values<const N: usize>(
+    conn: &mut DbConn,
+    rows: &[NewObservation; N],
+) -> QueryResult<usize> {
+    use observations::dsl as o;
     match conn {
         #[cfg(feature = "sqlite")]
         DbConn::Sqlite(c) => diesel::insert_into(observations::table)
@@ -260,7 +279,7 @@ pub fn store_entries(
     station: &Station,
     entries: Vec<Result<Reading, String>>,
     thresholds: &Thresholds,
-    source: &str,
+    source: &'static str,
     now: NaiveDateTime,
 ) -> AppResult<IngestReport> {
     let codes: Vec<&str> = {

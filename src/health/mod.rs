@@ -248,14 +248,15 @@ fn trim_decimals(s: String) -> String {
 pub struct NewObservation {
     pub resident_id: i64,
     pub station_id: i64,
-    pub code: String,
+    /// Code, unit, flag and source are the portal's own words: no copy per row.
+    pub code: &'static str,
     pub value: f64,
     pub value2: Option<f64>,
-    pub unit: String,
-    pub flag: String,
+    pub unit: &'static str,
+    pub flag: &'static str,
     pub taken_at: NaiveDateTime,
     pub device: Option<String>,
-    pub source: String,
+    pub source: &'static str,
     pub created_at: NaiveDateTime,
 }
 
