@@ -21,42 +21,19 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// A turn at argon2: at most one per core at once, each with its 19 MiB,
-/// so a burst of sign-ins queues for a few milliseconds instead of each
-/// taking a core's share and its own 19 MiB (memory that the allocator's
-/// per-thread arenas then keep).
-struct Turn;
+/// Argon2 runs at most one per core at once, each with its 19 MiB, so a
+/// burst of sign-ins queues for a few milliseconds instead of each taking
+/// a core's share and its own 19 MiB (memory the allocator then keeps).
+static HASHING: crate::slots::Slots = crate::slots::Slots::new();
 
-static TURNS: (std::sync::Mutex<usize>, std::sync::Condvar) =
-    (std::sync::Mutex::new(0), std::sync::Condvar::new());
-
-impl Turn {
-    fn take() -> Turn {
-        let most = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let (busy, freed) = &TURNS;
-        // Only a counter is guarded: a poisoned lock is still whole.
-        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
-        while *n >= most {
-            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
-        }
-        *n += 1;
-        Turn
-    }
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        let (busy, freed) = &TURNS;
-        let mut n = busy.lock().unwrap_or_else(|e| e.into_inner());
-        *n = n.saturating_sub(1);
-        freed.notify_one();
-    }
+fn hashing_turn() -> crate::slots::Slot<'static> {
+    HASHING.take(std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Hashes a password or PIN to a PHC string.
 pub fn hash_secret(secret: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    let _turn = Turn::take();
+    let _turn = hashing_turn();
     hasher()
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -67,7 +44,7 @@ pub fn hash_secret(secret: &str) -> Result<String, AppError> {
 pub fn verify_secret(hash: &str, candidate: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(parsed) => {
-            let _turn = Turn::take();
+            let _turn = hashing_turn();
             hasher()
                 .verify_password(candidate.as_bytes(), &parsed)
                 .is_ok()

@@ -21,6 +21,7 @@ pub mod pager;
 pub mod places;
 pub mod roster;
 pub mod settings;
+pub mod slots;
 pub mod text;
 pub mod time;
 pub mod users;

@@ -18,7 +18,6 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Condvar, Mutex};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -17,7 +17,7 @@ pub fn prepare(bytes: &[u8]) -> AppResult<Prepared> {
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         return Err(AppError::BadRequest(CORRUPT.into()));
     }
-    let _slot = DecodeSlot::take();
+    let _slot = DECODING.take(DECODE_SLOTS);
     // The decoders are third-party code fed with untrusted bytes: a panic in
     // one must become a refusal, not a dead worker.
     match catch_unwind(AssertUnwindSafe(|| render(bytes, format))) {
@@ -276,26 +276,4 @@ pub fn jpeg_is_complete(b: &[u8]) -> bool {
 }
 
 /// At most `DECODE_SLOTS` pictures are decoded at once; others wait.
-pub(super) struct DecodeSlot;
-
-static BUSY: Mutex<usize> = Mutex::new(0);
-static FREED: Condvar = Condvar::new();
-
-impl DecodeSlot {
-    fn take() -> DecodeSlot {
-        let mut busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy >= DECODE_SLOTS {
-            busy = FREED.wait(busy).unwrap_or_else(|e| e.into_inner());
-        }
-        *busy += 1;
-        DecodeSlot
-    }
-}
-
-impl Drop for DecodeSlot {
-    fn drop(&mut self) {
-        let mut busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
-        *busy = busy.saturating_sub(1);
-        FREED.notify_one();
-    }
-}
+static DECODING: crate::slots::Slots = crate::slots::Slots::new();

@@ -318,7 +318,6 @@ impl TvCache {
         state: &AppState,
         code: &str,
     ) -> Result<Option<Arc<VillageView>>, AppError> {
-        let flight_key = format!("view:{code}");
         let mut waited = false;
         let _flight = loop {
             let now = crate::time::now();
@@ -330,7 +329,8 @@ impl TvCache {
                     }
                 }
             }
-            match self.take_off(&flight_key) {
+            // Keyed apart from pages (theirs start with the screen profile).
+            match self.take_off(&format!("view:{code}")) {
                 Ok(flight) => break Some(flight),
                 Err(mut landing) if !waited => {
                     waited = true;
