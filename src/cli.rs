@@ -147,10 +147,9 @@ fn serve(state: AppState, demo: bool) -> Result<(), String> {
     if demo {
         state.start_demo_alert_keeper();
     }
-    // Blocking work is database work (`Database::run`, one turn per pooled
-    // connection): more threads than connections would only park, each
-    // keeping its stack and allocator caches.
-    let blocking = state.config.db_pool_size as usize;
+    // Database work has threads of its own (`Database::run`); what is left
+    // for each worker's blocking pool is pictures, QR codes and uploads.
+    let blocking = 2;
     actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || crate::app(state.clone()))
             .worker_max_blocking_threads(blocking)

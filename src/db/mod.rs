@@ -4,6 +4,7 @@
 //! inserted rows) lives in this module so the domain code stays portable.
 
 pub mod schema;
+mod workers;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -236,11 +237,8 @@ pub struct Database {
     /// because all were busy): while the database is down, requests fail fast
     /// instead of each waiting the full connection timeout.
     down_at: Arc<Mutex<Option<Instant>>>,
-    /// One turn per pooled connection: work beyond that waits on the
-    /// executor for a turn instead of on a blocking thread for a connection
-    /// (a county's TVs after a notice would otherwise park dozens of
-    /// threads, each with its own allocator cache).
-    turns: Arc<tokio::sync::Semaphore>,
+    /// One thread per pooled connection does the work (see `workers`).
+    workers: workers::Workers,
 }
 
 /// How long a failed connect keeps requests in the fast-fail mode.
@@ -271,8 +269,10 @@ impl Database {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))?;
+        let workers = workers::Workers::start(pool.max_size() as usize, "db")
+            .map_err(|e| format!("cannot start the database threads: {e}"))?;
         Ok(Database {
-            turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
+            workers,
             pool,
             url,
             down_at: Arc::default(),
@@ -310,26 +310,20 @@ impl Database {
         }
     }
 
-    /// Runs blocking database work off the async executor.
+    /// Runs blocking database work on the database's own threads.
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
-        let turn = self
-            .turns
-            .clone()
-            .acquire_owned()
+        self.workers
+            .run(move || {
+                let mut conn = db.get()?;
+                f(&mut conn)
+            })
             .await
-            .map_err(AppError::because("database turns closed"))?;
-        actix_web::rt::task::spawn_blocking(move || {
-            let _turn = turn;
-            let mut conn = db.get()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(AppError::because("blocking task failed"))?
+            .map_err(AppError::because("database work"))?
     }
 }
 

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{field_errors, invalid, layout, Layout};
-use crate::access::{Action, Role};
+use crate::access::{Action, PlaceKind, Role};
 use crate::cameras::registry::{self, CameraForm};
 use crate::cameras::{self, privacy, systems, Camera, Size, Status};
 use crate::error::{AppError, AppResult};
@@ -244,14 +244,8 @@ async fn form_page(
     let (villages, events) = state
         .db
         .run(move |c| {
-            let mut villages = Vec::new();
-            for (_, vs) in places::visible_villages(c, &actor)? {
-                for v in vs {
-                    if actor.may(Action::ManageCameras, &places::scope(c, &v)?) {
-                        villages.push(v);
-                    }
-                }
-            }
+            let villages =
+                places::where_may(c, &actor, &[PlaceKind::Village], &[Action::ManageCameras])?;
             let events = match camera_id {
                 Some(id) => cameras::events(c, id, 20)?,
                 None => Vec::new(),

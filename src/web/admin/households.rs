@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{field_errors, invalid, layout, Layout, Pager};
-use crate::access::{Action, Actor};
+use crate::access::{Action, Actor, PlaceKind};
 use crate::error::{AppError, AppResult};
 use crate::households::{self, Household, HouseholdForm};
 use crate::places::{self, Place};
@@ -18,15 +18,12 @@ const PER_PAGE: i64 = 20;
 
 /// The villages whose households this actor manages.
 fn manageable_villages(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec<Place>> {
-    let mut out = Vec::new();
-    for (_, villages) in places::visible_villages(conn, actor)? {
-        for v in villages {
-            if actor.may(Action::ManageHouseholds, &places::scope(conn, &v)?) {
-                out.push(v);
-            }
-        }
-    }
-    Ok(out)
+    places::where_may(
+        conn,
+        actor,
+        &[PlaceKind::Village],
+        &[Action::ManageHouseholds],
+    )
 }
 
 #[derive(Template)]

@@ -5,7 +5,7 @@ use actix_web::{get, web, HttpResponse};
 use askama::Template;
 
 use super::working_places;
-use crate::access::Action;
+use crate::access::{Action, PlaceKind};
 use crate::articles::{self, workflow, Article, RevState, Revision};
 use crate::error::AppResult;
 use crate::places;
@@ -67,17 +67,15 @@ pub async fn desk(state: &AppState, me: &CurrentUser) -> AppResult<Desk> {
         .db
         .run(move |c| {
             let places = working_places(c, &actor)?;
-            let mut review = Vec::new();
-            let mut write = Vec::new();
-            for p in &places {
-                let scope = places::scope(c, p)?;
-                if actor.may(Action::ReviewContent, &scope) {
-                    review.push(p.id);
-                }
-                if actor.may(Action::EditContent, &scope) {
-                    write.push(p.id);
-                }
-            }
+            let ids = |c: &mut crate::db::DbConn, action| -> AppResult<Vec<i64>> {
+                let kinds = [PlaceKind::County, PlaceKind::Township, PlaceKind::Village];
+                Ok(places::where_may(c, &actor, &kinds, &[action])?
+                    .iter()
+                    .map(|p| p.id)
+                    .collect())
+            };
+            let review = ids(c, Action::ReviewContent)?;
+            let write = ids(c, Action::EditContent)?;
             let name = |id: i64| {
                 places
                     .iter()

@@ -27,23 +27,16 @@ use transitions::{approve, archive, reject, submit};
 
 /// Places whose articles the actor works on (writes or reviews).
 fn working_places(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Place>> {
-    let mut out = Vec::new();
-    for kind in [PlaceKind::County, PlaceKind::Township, PlaceKind::Village] {
-        for p in places::of_kind(conn, kind)? {
-            let scope = places::scope(conn, &p)?;
-            if [
-                Action::EditContent,
-                Action::ReviewContent,
-                Action::PublishDirect,
-            ]
-            .iter()
-            .any(|a| actor.may(*a, &scope))
-            {
-                out.push(p);
-            }
-        }
-    }
-    Ok(out)
+    places::where_may(
+        conn,
+        actor,
+        &[PlaceKind::County, PlaceKind::Township, PlaceKind::Village],
+        &[
+            Action::EditContent,
+            Action::ReviewContent,
+            Action::PublishDirect,
+        ],
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

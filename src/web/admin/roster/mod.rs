@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::{field_errors, invalid, layout, Layout};
-use crate::access::{Action, Actor};
+use crate::access::{Action, Actor, PlaceKind};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::roster::cadres::{self, Cadre, CadreForm};
@@ -43,15 +43,7 @@ struct Empty {}
 
 /// The villages whose roster this actor keeps.
 pub fn keepable_villages(conn: &mut crate::db::DbConn, actor: &Actor) -> AppResult<Vec<Place>> {
-    let mut out = Vec::new();
-    for (_, villages) in places::visible_villages(conn, actor)? {
-        for v in villages {
-            if actor.may(Action::KeepRoster, &places::scope(conn, &v)?) {
-                out.push(v);
-            }
-        }
-    }
-    Ok(out)
+    places::where_may(conn, actor, &[PlaceKind::Village], &[Action::KeepRoster])
 }
 
 /// Who may see the roster pages (the nav shows them).

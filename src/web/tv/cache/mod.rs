@@ -22,9 +22,10 @@
 //! A county-wide change makes every village's pages old at once; then
 //! (see `serve`) a box asking for a page whose older copy is kept gets that
 //! copy while the page is rendered anew, when someone else renders it
-//! already or when `BUSY_RENDERS` renders are under way (the new copy
-//! replaces it within moments), so a county notice never queues a county's
-//! boxes behind renders.
+//! already, when `BUSY_RENDERS` renders are under way or while renders are
+//! paced (see `PACE`; the new copy replaces it soon after), so a county
+//! notice neither queues a county's boxes behind renders nor takes the
+//! cores from them.
 //! Pages that differ per box (the household's health readings, the alert
 //! page) never opt in.
 
@@ -61,8 +62,19 @@ const MAX_VIEWS: usize = 4096;
 /// Renders under way past which a page with an older copy is answered from
 /// that copy and rendered in the background.
 const BUSY_RENDERS: usize = 4;
-/// Background renders at once (the rest queue; hits keep the cores).
-const BACKGROUND_RENDERS: usize = 2;
+/// Background renders at once (the rest queue, in the order asked: the
+/// most watched pages first).
+const BACKGROUND_RENDERS: usize = 1;
+/// Pages waiting for a background render at most; past it, an old page's
+/// older copy answers and the page is claimed again by a later request
+/// (each waiting render holds its request).
+const BACKGROUND_QUEUE: usize = 64;
+/// Renders of pages that have an older copy to answer with are paced: after
+/// one that took `t` (wall time: a busier instance pauses longer), the next
+/// waits `PACE * t`, in the background while boxes get the older copy. So
+/// a county notice that makes every page old takes at most a third of one
+/// core, and hits keep the rest.
+const PACE: u32 = 2;
 
 /// Marks a response as the same for every box of the village until `until`.
 #[derive(Debug, Clone, Copy)]
@@ -184,6 +196,10 @@ pub struct TvCache {
     /// Renders under way, and the background renders' turns.
     rendering: AtomicUsize,
     background: Semaphore,
+    /// Background renders waiting or under way.
+    queued: AtomicUsize,
+    /// Until when renders of pages with an older copy wait (see `PACE`).
+    paced: Mutex<Instant>,
     hits: AtomicU64,
     stale: AtomicU64,
     misses: AtomicU64,
@@ -201,6 +217,8 @@ impl Default for TvCache {
             listening: AtomicBool::new(false),
             rendering: AtomicUsize::new(0),
             background: Semaphore::new(BACKGROUND_RENDERS),
+            queued: AtomicUsize::new(0),
+            paced: Mutex::new(Instant::now()),
             hits: AtomicU64::new(0),
             stale: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -396,16 +414,15 @@ impl TvCache {
                 Claim::Wait(landing)
             }
             (Some(_), None) => Claim::Render(None, None),
-            (None, older) => {
-                let flight = take_off(&self.inner, &mut inner, key);
-                match older {
-                    Some(older) if self.busy() => {
-                        self.stale.fetch_add(1, Ordering::Relaxed);
-                        Claim::Refresh(flight, older)
-                    }
-                    older => Claim::Render(Some(flight), older),
+            (None, Some(older)) if self.busy() || self.pacing().is_some() => {
+                self.stale.fetch_add(1, Ordering::Relaxed);
+                if self.enqueue() {
+                    Claim::Refresh(take_off(&self.inner, &mut inner, key), older)
+                } else {
+                    Claim::Older(older)
                 }
             }
+            (None, older) => Claim::Render(Some(take_off(&self.inner, &mut inner, key)), older),
         }
     }
 
@@ -423,6 +440,31 @@ impl TvCache {
     /// are better rendered in the background.
     fn busy(&self) -> bool {
         self.rendering.load(Ordering::SeqCst) >= BUSY_RENDERS
+    }
+
+    /// Takes a place in the background queue if there is room; the
+    /// background render gives it back (`Queued`).
+    fn enqueue(&self) -> bool {
+        self.queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < BACKGROUND_QUEUE).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// How long renders of pages with an older copy still wait, if at all.
+    fn pacing(&self) -> Option<Duration> {
+        let until = *self.paced.lock().unwrap_or_else(|e| e.into_inner());
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    /// A render of a page with an older copy took `took`: the next waits
+    /// `PACE` times that, after any wait already set.
+    fn paced_after(&self, took: Duration) {
+        let mut until = self.paced.lock().unwrap_or_else(|e| e.into_inner());
+        *until = (*until).max(Instant::now()) + took * PACE;
     }
 
     /// Counts a render while the guard lives.
@@ -529,6 +571,15 @@ impl Drop for Flight {
 }
 
 struct Rendering<'a>(&'a TvCache);
+
+/// A background render's place in the queue, given back when it ends.
+struct Queued<'a>(&'a TvCache);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 impl Drop for Rendering<'_> {
     fn drop(&mut self) {
@@ -644,13 +695,44 @@ mod tests {
             cache.claim("hd:/tv/v/g/party?", now(), false),
             Claim::Render(Some(_), None)
         ));
-        drop(busy);
         drop(flight);
+        // A full queue takes no more: the older copy answers, nothing waits.
+        cache.queued.store(BACKGROUND_QUEUE, Ordering::SeqCst);
+        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        assert!(cache.lock().flights.is_empty());
+        cache.queued.store(0, Ordering::SeqCst);
+        drop(busy);
         assert!(matches!(
             cache.claim(key, now(), false),
             Claim::Render(Some(_), Some(_))
         ));
-        assert_eq!(cache.stats().stale, 2);
+        assert_eq!(cache.stats().stale, 3);
+    }
+
+    #[test]
+    fn renders_of_old_pages_are_paced_behind_their_older_copies() {
+        let key = "hd:/tv/v/g/affairs?";
+        let cache = cache_with(key, 1);
+        village_changes(&cache);
+        // A render of an old page took 5 ms: the next waits 20 ms.
+        cache.paced_after(Duration::from_millis(5));
+        let wait = cache.pacing().expect("paced");
+        assert!(wait <= Duration::from_millis(5) * PACE, "{wait:?}");
+        let Claim::Refresh(flight, _) = cache.claim(key, now(), false) else {
+            panic!("while paced the older copy answers and the page renders behind it");
+        };
+        drop(flight);
+        // Pages never kept are not paced: the box has nothing else to see.
+        assert!(matches!(
+            cache.claim("hd:/tv/v/g/videos?", now(), false),
+            Claim::Render(Some(_), None)
+        ));
+        std::thread::sleep(wait + Duration::from_millis(1));
+        assert!(cache.pacing().is_none());
+        assert!(matches!(
+            cache.claim(key, now(), false),
+            Claim::Render(Some(_), Some(_))
+        ));
     }
 
     #[test]

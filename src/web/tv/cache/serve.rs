@@ -2,6 +2,7 @@
 //! handlers mark [`Cacheable`](super::Cacheable).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -13,7 +14,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use super::super::village::Village;
 use super::super::Screen;
 use super::page::{page_key, respond, Page};
-use super::{Cacheable, Claim, Flight, TvCache};
+use super::{Cacheable, Claim, Flight, Queued, TvCache};
 use crate::error::AppError;
 use crate::AppState;
 
@@ -76,8 +77,9 @@ pub async fn pages(
     })
 }
 
-/// A page rendered anew in the background while its older copy is served;
-/// one at a time per `BACKGROUND_RENDERS` turn, so hits keep the cores.
+/// A page rendered anew in the background while its older copy is served:
+/// `BACKGROUND_RENDERS` at a time, each after the pause renders are paced
+/// by, so hits keep the cores.
 async fn refresh(
     state: web::Data<AppState>,
     next: Next<impl MessageBody + 'static>,
@@ -87,9 +89,13 @@ async fn refresh(
     older: Arc<Page>,
 ) {
     let cache = &state.tv_cache;
+    let _queued = Queued(cache);
     let Ok(_turn) = cache.background.acquire().await else {
         return;
     };
+    while let Some(wait) = cache.pacing() {
+        actix_web::rt::time::sleep(wait).await;
+    }
     if let Err(e) = render(cache, &key, Some(&older), next, req).await {
         log::warn!("tv cache: rendering {key} again failed: {e}");
     }
@@ -112,9 +118,13 @@ async fn render(
     next: Next<impl MessageBody + 'static>,
     req: ServiceRequest,
 ) -> Result<Rendered, actix_web::Error> {
+    let started = Instant::now();
     let rendered = render_page(cache, key, next, req).await;
-    if let (Some(older), Ok(Rendered::Passed(_)) | Err(_)) = (older, &rendered) {
-        cache.forget(key, older);
+    if let Some(older) = older {
+        cache.paced_after(started.elapsed());
+        if let Ok(Rendered::Passed(_)) | Err(_) = &rendered {
+            cache.forget(key, older);
+        }
     }
     rendered
 }
