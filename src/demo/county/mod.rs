@@ -168,6 +168,7 @@ pub fn load(conn: &mut DbConn, scale: &Scale, offset: FixedOffset) -> AppResult<
         })?;
     }
     crate::changes::touch_all(conn)?;
+    db::analyze(conn)?;
     Ok(report)
 }
 
