@@ -73,8 +73,12 @@ const BACKGROUND_QUEUE: usize = 64;
 /// one that took `t` (wall time: a busier instance pauses longer), the next
 /// waits `PACE * t`, in the background while boxes get the older copy. So
 /// a county notice that makes every page old takes at most a third of one
-/// core, and hits keep the rest.
+/// core, and hits keep the rest. Only while the instance is busy (more than
+/// `BUSY_ASKS` page requests in the last 100 to 200 ms): a quiet instance
+/// renders a changed page for the box that asks, which sees it at once.
 const PACE: u32 = 2;
+const BUSY_ASKS: u32 = 200;
+const ASK_WINDOW: Duration = Duration::from_millis(100);
 
 /// Marks a response as the same for every box of the village until `until`.
 #[derive(Debug, Clone, Copy)]
@@ -141,6 +145,37 @@ struct Inner {
     /// Views being loaded and pages being rendered; the receiver wakes when
     /// the work ends.
     flights: HashMap<String, watch::Receiver<()>>,
+    asks: Asks,
+}
+
+/// Page requests in this `ASK_WINDOW` and the one before.
+#[derive(Default)]
+struct Asks {
+    since: Option<Instant>,
+    now: u32,
+    before: u32,
+}
+
+impl Asks {
+    /// Counts a request; the requests of the two windows, this one included.
+    fn count(&mut self, at: Instant) -> u32 {
+        match self.since.map(|s| at.saturating_duration_since(s)) {
+            Some(gone) if gone < ASK_WINDOW => {}
+            Some(gone) if gone < ASK_WINDOW * 2 => {
+                self.before = self.now;
+                self.now = 0;
+                self.since = self.since.map(|s| s + ASK_WINDOW);
+            }
+            _ => {
+                *self = Asks {
+                    since: Some(at),
+                    ..Asks::default()
+                };
+            }
+        }
+        self.now += 1;
+        self.now + self.before
+    }
 }
 
 impl Inner {
@@ -392,6 +427,7 @@ impl TvCache {
     /// a request that `waited` renders after all).
     fn claim(&self, key: &str, now: NaiveDateTime, waited: bool) -> Claim {
         let mut inner = self.lock();
+        let asks = inner.asks.count(Instant::now());
         let older = match inner.pages.get(key) {
             Some(page) => {
                 page.used
@@ -414,7 +450,7 @@ impl TvCache {
                 Claim::Wait(landing)
             }
             (Some(_), None) => Claim::Render(None, None),
-            (None, Some(older)) if self.busy() || self.pacing().is_some() => {
+            (None, Some(older)) if self.busy() || (asks > BUSY_ASKS && self.pacing().is_some()) => {
                 self.stale.fetch_add(1, Ordering::Relaxed);
                 if self.enqueue() {
                     Claim::Refresh(take_off(&self.inner, &mut inner, key), older)
@@ -714,8 +750,18 @@ mod tests {
         let key = "hd:/tv/v/g/affairs?";
         let cache = cache_with(key, 1);
         village_changes(&cache);
-        // A render of an old page took 5 ms: the next waits 20 ms.
+        // A render of an old page took 5 ms: the next waits 10 ms.
         cache.paced_after(Duration::from_millis(5));
+        // A quiet instance renders the page for the box that asks.
+        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false) else {
+            panic!("quiet: the box that asks gets the new page");
+        };
+        drop(flight);
+        cache.lock().asks = Asks {
+            since: Some(Instant::now()),
+            now: BUSY_ASKS,
+            before: 0,
+        };
         let wait = cache.pacing().expect("paced");
         assert!(wait <= Duration::from_millis(5) * PACE, "{wait:?}");
         let Claim::Refresh(flight, _) = cache.claim(key, now(), false) else {
@@ -733,6 +779,18 @@ mod tests {
             cache.claim(key, now(), false),
             Claim::Render(Some(_), Some(_))
         ));
+    }
+
+    #[test]
+    fn requests_are_counted_over_the_last_two_windows() {
+        let t = Instant::now();
+        let mut asks = Asks::default();
+        assert_eq!(asks.count(t), 1);
+        assert_eq!(asks.count(t + ASK_WINDOW / 2), 2);
+        // The next window keeps the last one's count.
+        assert_eq!(asks.count(t + ASK_WINDOW + ASK_WINDOW / 2), 3);
+        // Past both, counting starts again.
+        assert_eq!(asks.count(t + ASK_WINDOW * 4), 1);
     }
 
     #[test]
