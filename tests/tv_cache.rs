@@ -201,6 +201,54 @@ async fn a_rush_after_a_change_renders_each_page_once() {
     assert_eq!(after.misses, rendered.misses, "all kept");
 }
 
+/// A busy instance (a county's evening) answers a changed village with its
+/// older view and older pages while the new view loads once behind them:
+/// no box queues on the database, and the change shows right after.
+#[actix_web::test]
+async fn a_busy_instance_answers_with_the_older_view_while_the_new_one_loads() {
+    let app = TestApp::demo();
+    let mut tv = app.client().await;
+    let paths = ["/tv/v/gengjing/notices", "/tv/v/gengjing/news"];
+    for path in paths.iter().chain(&["/tv/v/songjia"]) {
+        tv.get(path).await.assert_status(200);
+    }
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    township_notice(&mut official, &app, "周六全乡镇检修线路").await;
+    // Reads the new generations; 宋家村 is of another township, still kept.
+    tv.get("/tv/v/songjia").await.assert_status(200);
+
+    let before = app.state.tv_cache.stats();
+    // Hundreds of boxes of another village make the instance busy, then
+    // boxes of the changed village ask.
+    let mut rush = vec!["/tv/v/songjia"; 300];
+    rush.extend(paths.iter().flat_map(|p| [*p; 5]));
+    let answers = tv.get_together(&rush).await;
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    let changed = &answers[300..];
+    assert!(changed.iter().all(|(_, body)| body.contains("耿井村")));
+    assert!(
+        !changed[0].1.contains("周六全乡镇检修线路"),
+        "the first box of the changed village gets the older page"
+    );
+    for _ in 0..100 {
+        if app.state.tv_cache.stats().view_loads > before.view_loads {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.state.tv_cache.stats().view_loads - before.view_loads,
+        1,
+        "the changed village's view loaded once, behind the older one"
+    );
+    // Quiet again (two counting windows later), the new page renders at once.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    tv.get("/tv/v/gengjing/notices")
+        .await
+        .assert_contains("周六全乡镇检修线路");
+}
+
 #[actix_web::test]
 async fn scheduled_publish_and_expiry_change_kept_pages_when_their_time_comes() {
     let app = TestApp::demo();

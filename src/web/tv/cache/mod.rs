@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use tokio::sync::{watch, Semaphore};
 
@@ -146,6 +146,8 @@ struct Inner {
     /// the work ends.
     flights: HashMap<String, watch::Receiver<()>>,
     asks: Asks,
+    /// Until when renders of pages with an older copy wait (see `PACE`).
+    paced: Option<Instant>,
 }
 
 /// Page requests in this `ASK_WINDOW` and the one before.
@@ -176,6 +178,15 @@ impl Asks {
         self.now += 1;
         self.now + self.before
     }
+
+    /// The requests of the two windows up to `at`, without counting one.
+    fn peek(&self, at: Instant) -> u32 {
+        match self.since.map(|s| at.saturating_duration_since(s)) {
+            Some(gone) if gone < ASK_WINDOW => self.now + self.before,
+            Some(gone) if gone < ASK_WINDOW * 2 => self.now,
+            _ => 0,
+        }
+    }
 }
 
 impl Inner {
@@ -187,6 +198,13 @@ impl Inner {
                 .places
                 .iter()
                 .all(|(id, g)| *id == 0 || self.gens.get(id).copied().unwrap_or(0) == *g)
+    }
+
+    /// How long renders of pages with an older copy still wait at `at`, if at all.
+    fn pacing(&self, at: Instant) -> Option<Duration> {
+        self.paced
+            .and_then(|until| until.checked_duration_since(at))
+            .filter(|d| !d.is_zero())
     }
 
     fn clear(&mut self) {
@@ -209,6 +227,8 @@ pub struct Stats {
     /// Requests that waited for another request's render of their page
     /// (each waits at most once).
     pub waits: u64,
+    /// Village views loaded from the database (counted when loaded).
+    pub view_loads: u64,
     pub pages: usize,
     pub bytes: usize,
     pub views: usize,
@@ -233,12 +253,11 @@ pub struct TvCache {
     background: Semaphore,
     /// Background renders waiting or under way.
     queued: AtomicUsize,
-    /// Until when renders of pages with an older copy wait (see `PACE`).
-    paced: Mutex<Instant>,
     hits: AtomicU64,
     stale: AtomicU64,
     misses: AtomicU64,
     waits: AtomicU64,
+    view_loads: AtomicU64,
     tick: AtomicU64,
 }
 
@@ -253,11 +272,11 @@ impl Default for TvCache {
             rendering: AtomicUsize::new(0),
             background: Semaphore::new(BACKGROUND_RENDERS),
             queued: AtomicUsize::new(0),
-            paced: Mutex::new(Instant::now()),
             hits: AtomicU64::new(0),
             stale: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             waits: AtomicU64::new(0),
+            view_loads: AtomicU64::new(0),
             tick: AtomicU64::new(0),
         }
     }
@@ -296,6 +315,7 @@ impl TvCache {
             stale: self.stale.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             waits: self.waits.load(Ordering::Relaxed),
+            view_loads: self.view_loads.load(Ordering::Relaxed),
             pages: inner.pages.len(),
             bytes: inner.bytes,
             views: inner.views.len(),
@@ -337,18 +357,8 @@ impl TvCache {
                     if !inner.known || *inner.gens != gens {
                         inner.gens = Arc::new(gens);
                         inner.known = true;
-                        // Views are small and cheap to check; dropping the
-                        // old ones frees them early. Old pages stay as the
-                        // copies served while their new ones render.
-                        let stale: Vec<String> = inner
-                            .views
-                            .iter()
-                            .filter(|(_, v)| !inner.fresh(v.deps.as_ref()))
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        for k in stale {
-                            inner.views.remove(&k);
-                        }
+                        // Old views stay: they answer while the new ones
+                        // load on a busy instance (see `view`).
                     }
                 }
                 Err(e) => {
@@ -366,33 +376,64 @@ impl TvCache {
 
     /// The kept view of a village, loading it when missing or out of date
     /// (one load at a time per village). `None`: no village has that code.
+    /// While the instance is busy (a county notice makes every view old at
+    /// once) a box gets the older view and the view is loaded behind it, so
+    /// boxes do not queue on the database; pages rendered with an older view
+    /// are not kept (their generations are old).
     pub async fn view(
         &self,
-        state: &AppState,
+        state: &web::Data<AppState>,
         code: &str,
     ) -> Result<Option<Arc<VillageView>>, AppError> {
         let mut waited = false;
-        let _flight = loop {
+        let flight = loop {
             let now = crate::time::now();
-            {
+            let older = {
                 let inner = self.lock();
-                if let Some(v) = inner.views.get(code) {
-                    if now < v.until && inner.fresh(v.deps.as_ref()) {
+                match inner.views.get(code) {
+                    Some(v) if now < v.until && inner.fresh(v.deps.as_ref()) => {
                         return Ok(Some(v.clone()));
                     }
+                    Some(v) if self.busy() || inner.asks.peek(Instant::now()) > BUSY_ASKS => {
+                        Some(v.clone())
+                    }
+                    _ => None,
                 }
-            }
+            };
             // Keyed apart from pages (theirs start with the screen profile).
-            match self.take_off(&format!("view:{code}")) {
-                Ok(flight) => break Some(flight),
-                Err(mut landing) if !waited => {
+            match (self.take_off(&format!("view:{code}")), older) {
+                (Ok(flight), Some(older)) => {
+                    let state = state.clone();
+                    let code = code.to_string();
+                    actix_web::rt::spawn(async move {
+                        if let Err(e) = state.tv_cache.load_view(&state, &code).await {
+                            log::warn!("tv cache: loading the view of {code} failed: {e}");
+                        }
+                        drop(flight);
+                    });
+                    return Ok(Some(older));
+                }
+                (Err(_), Some(older)) => return Ok(Some(older)),
+                (Ok(flight), None) => break Some(flight),
+                (Err(mut landing), None) if !waited => {
                     waited = true;
                     let _ = landing.changed().await;
                 }
                 // Loaded by another but not kept: load it here after all.
-                Err(_) => break None,
+                (Err(_), None) => break None,
             }
         };
+        let view = self.load_view(state, code).await;
+        drop(flight);
+        view
+    }
+
+    /// Loads a village's view and keeps it if nothing changed meanwhile.
+    async fn load_view(
+        &self,
+        state: &AppState,
+        code: &str,
+    ) -> Result<Option<Arc<VillageView>>, AppError> {
         // The generations before the load: what it reads is at least as new.
         let (gens, flush, known) = {
             let inner = self.lock();
@@ -408,13 +449,14 @@ impl TvCache {
         else {
             return Ok(None);
         };
+        self.view_loads.fetch_add(1, Ordering::Relaxed);
         if known {
             view.deps = Some(Deps::at(&gens, flush, &view.scope));
         }
         let view = Arc::new(view);
         let mut inner = self.lock();
         if inner.fresh(view.deps.as_ref()) {
-            if inner.views.len() >= MAX_VIEWS {
+            if inner.views.len() >= MAX_VIEWS && !inner.views.contains_key(code) {
                 inner.views.clear();
             }
             inner.views.insert(code.to_string(), view.clone());
@@ -422,12 +464,19 @@ impl TvCache {
         Ok(Some(view))
     }
 
+    /// Whether pages rendered with `view` would be kept (it is up to date).
+    fn current(&self, view: &VillageView) -> bool {
+        self.lock().fresh(view.deps.as_ref())
+    }
+
     /// What to do for a request of the page under `key`, decided in one
     /// step: answer a kept copy, render, or wait for another's render (once:
     /// a request that `waited` renders after all).
     fn claim(&self, key: &str, now: NaiveDateTime, waited: bool) -> Claim {
+        // Read the clock before the lock: every page request passes here.
+        let at = Instant::now();
         let mut inner = self.lock();
-        let asks = inner.asks.count(Instant::now());
+        let asks = inner.asks.count(at);
         let older = match inner.pages.get(key) {
             Some(page) => {
                 page.used
@@ -450,7 +499,7 @@ impl TvCache {
                 Claim::Wait(landing)
             }
             (Some(_), None) => Claim::Render(None, None),
-            (None, Some(older)) if self.busy() || (asks > BUSY_ASKS && self.pacing().is_some()) => {
+            (None, Some(older)) if self.busy() || (asks > BUSY_ASKS && inner.pacing(at).is_some()) => {
                 self.stale.fetch_add(1, Ordering::Relaxed);
                 if self.enqueue() {
                     Claim::Refresh(take_off(&self.inner, &mut inner, key), older)
@@ -490,17 +539,15 @@ impl TvCache {
 
     /// How long renders of pages with an older copy still wait, if at all.
     fn pacing(&self) -> Option<Duration> {
-        let until = *self.paced.lock().unwrap_or_else(|e| e.into_inner());
-        until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
+        self.lock().pacing(Instant::now())
     }
 
     /// A render of a page with an older copy took `took`: the next waits
     /// `PACE` times that, after any wait already set.
     fn paced_after(&self, took: Duration) {
-        let mut until = self.paced.lock().unwrap_or_else(|e| e.into_inner());
-        *until = (*until).max(Instant::now()) + took * PACE;
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.paced = Some(inner.paced.map_or(now, |until| until.max(now)) + took * PACE);
     }
 
     /// Counts a render while the guard lives.

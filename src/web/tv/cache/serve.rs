@@ -50,6 +50,12 @@ pub async fn pages(
                 let res = respond(req.request(), &older);
                 return Ok(req.into_response(res));
             }
+            // The gate answered with the village's older view, whose new one
+            // is loading: a page rendered now would not be kept.
+            Claim::Refresh(_, older) | Claim::Render(_, Some(older)) if !view_current(cache, &req) => {
+                let res = respond(req.request(), &older);
+                return Ok(req.into_response(res));
+            }
             // Many pages render at once (a county notice): this box gets the
             // copy it would have got a moment ago; the new one is rendered in
             // the background and replaces it.
@@ -75,6 +81,14 @@ pub async fn pages(
         }
         Rendered::Passed(res) => res,
     })
+}
+
+/// Whether the village view the gate found is up to date (no view: the
+/// page does not depend on one).
+fn view_current(cache: &TvCache, req: &ServiceRequest) -> bool {
+    req.extensions()
+        .get::<Village>()
+        .is_none_or(|v| cache.current(v))
 }
 
 /// A page rendered anew in the background while its older copy is served:
