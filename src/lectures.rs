@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::access::{Action, Actor};
 use crate::audit::{self, Event};
 use crate::cameras::grab::Ffmpeg;
-use crate::db::schema::{video_files, video_jobs};
+use crate::db::schema::{article_revisions, articles, video_files, video_jobs};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -59,6 +59,44 @@ pub fn file(conn: &mut DbConn, stream: &str, name: &str) -> AppResult<Option<Vec
         .select(video_files::data)
         .first(conn)
         .optional()?)
+}
+
+/// Who may watch a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A live article plays it, or the operator made it (the demo's).
+    Everyone,
+    /// An upload nothing live plays yet: the back office of its place.
+    Place(i64),
+}
+
+/// An upload is public only while a live article plays it, as images are
+/// (see `media::serve`): before review nobody outside sees it.
+pub fn audience(conn: &mut DbConn, stream: &str) -> AppResult<Audience> {
+    let place: Option<i64> = video_jobs::table
+        .filter(video_jobs::stream.eq(stream))
+        .select(video_jobs::place_id)
+        .first(conn)
+        .optional()?;
+    let Some(place) = place else {
+        return Ok(Audience::Everyone);
+    };
+    let live = articles::table
+        .inner_join(
+            article_revisions::table
+                .on(articles::live_revision_id.eq(article_revisions::id.nullable())),
+        )
+        .filter(articles::archived.eq(false))
+        .filter(article_revisions::video_url.eq(url(stream)))
+        .select(articles::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some();
+    Ok(if live {
+        Audience::Everyone
+    } else {
+        Audience::Place(place)
+    })
 }
 
 pub fn exists(conn: &mut DbConn, stream: &str) -> AppResult<bool> {
@@ -251,7 +289,8 @@ pub fn start_job(
         ));
     };
     let user_id = actor.user_id.ok_or_else(AppError::forbidden)?;
-    let stream = format!("up-{}", crate::crypto::random_hex(8));
+    // 128 random bits: an address nobody guesses.
+    let stream = format!("up-{}", crate::crypto::random_hex(16));
     let job = db::write(&mut conn, |conn| {
         let now = crate::time::now();
         diesel::insert_into(video_jobs::table)

@@ -1168,9 +1168,68 @@ async fn an_uploaded_mp4_becomes_hls_in_the_background() {
         .get("/admin/videos")
         .await
         .assert_contains("已完成")
-        .assert_contains(&job.url());
+        .assert_contains(&job.url())
+        .assert_contains(&village_portal::time::format_local(
+            job.created_at,
+            app.state.offset,
+        ));
     let list = clerk.get(&job.url()).await;
     list.assert_status(200).assert_contains("#EXTINF");
+    assert!(
+        job.stream.len() >= 3 + 32,
+        "128 random bits: {}",
+        job.stream
+    );
+
+    // Before review only the back office plays it, and nothing keeps it.
+    assert_eq!(list.header("cache-control"), Some("private, no-store"));
+    let mut anyone = app.client().await;
+    anyone.get(&job.url()).await.assert_status(404);
+    let segment = job.url().replace("index.m3u8", "seg000.ts");
+    anyone.get(&segment).await.assert_status(404);
+    clerk.get(&segment).await.assert_status(200);
+    // Once a live article plays it, every box does.
+    let made = clerk
+        .submit(
+            "/admin/articles/new",
+            "/admin/articles/new",
+            &[
+                ("section", "videos"),
+                ("scope", "village"),
+                ("title", "冬季大棚管理讲座"),
+                ("video_url", &job.url()),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let page = made
+        .location()
+        .and_then(|l| l.split('?').next())
+        .expect("article page")
+        .to_string();
+    let version = || article_version(&app, &page);
+    clerk
+        .submit(&page, &format!("{page}/submit"), &[("version", &version())])
+        .await
+        .assert_status(303);
+    anyone.get(&job.url()).await.assert_status(404);
+    let mut official = app.client().await;
+    official.login_as("official").await;
+    official
+        .submit(
+            &format!("{page}/review"),
+            &format!("{page}/approve"),
+            &[("version", &version())],
+        )
+        .await
+        .assert_status(303);
+    let public = anyone.get(&job.url()).await;
+    public.assert_status(200).assert_contains("#EXTINF");
+    assert_eq!(
+        public.header("cache-control"),
+        Some("public, max-age=86400")
+    );
+    anyone.get(&segment).await.assert_status(200);
 
     // Not a video: a clear failure, nothing half stored.
     let up = clerk
@@ -1198,6 +1257,22 @@ async fn an_uploaded_mp4_becomes_hls_in_the_background() {
     let failed = failed.expect("the bad upload failed");
     assert!(failed.error.contains("视频"), "{}", failed.error);
     assert!(!village_portal::lectures::exists(&mut app.conn(), &failed.stream).expect("exists"));
+}
+
+/// The version an article's forms must carry, for the article page `page`.
+fn article_version(app: &TestApp, page: &str) -> String {
+    use diesel::prelude::*;
+    use village_portal::db::schema::articles;
+    let id: i64 = page
+        .trim_start_matches("/admin/articles/")
+        .parse()
+        .expect("article id");
+    articles::table
+        .find(id)
+        .select(articles::version)
+        .first::<i32>(&mut *app.conn())
+        .expect("version")
+        .to_string()
 }
 
 /// A GET of `path` from a box that has the version `etag`.

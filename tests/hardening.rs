@@ -643,4 +643,30 @@ async fn the_review_queue_names_villages_and_authors_and_tags_have_colours() {
         h.body.contains(&today[..10]),
         "no local date in the households list"
     );
+
+    // So do the camera systems and the uploaded videos: to the minute,
+    // never the stored UTC with its seconds.
+    let mut admin = app.client().await;
+    admin.login_as("admin").await;
+    let local_now =
+        || village_portal::time::format_local(village_portal::time::now(), app.state.offset);
+    let before = local_now();
+    let township = app.place_id("huanghelu").to_string();
+    let systems = admin
+        .submit(
+            "/admin/camera-systems",
+            "/admin/camera-systems",
+            &[("name", "黄河路雪亮平台"), ("place_id", &township)],
+        )
+        .await;
+    systems.assert_status(200).assert_contains("黄河路雪亮平台");
+    let after = local_now();
+    assert!(
+        systems.body.contains(&before) || systems.body.contains(&after),
+        "no local time in the camera systems list"
+    );
+    let utc = village_portal::time::now()
+        .format("%Y-%m-%d %H:%M:")
+        .to_string();
+    assert!(!systems.body.contains(&utc), "a UTC time with seconds");
 }

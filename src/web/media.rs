@@ -7,6 +7,7 @@ use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
 use crate::access::Action;
 use crate::error::{AppError, AppResult};
+use crate::lectures::Audience;
 use crate::media::{self, Rendition};
 use crate::places;
 use crate::web::auth::CurrentUser;
@@ -48,23 +49,8 @@ pub async fn serve(
     let kind = Rendition::parse(&kind).ok_or_else(not_found)?;
     let key = media::Key::parse(&key).ok_or_else(not_found)?;
     let (id, place_id, public) = state.db.run(move |c| media::visibility(c, &key)).await?;
-    if !public {
-        // Only now the session: public images never touch (or set) it.
-        let me = CurrentUser::extract(&req)
-            .await
-            .ok()
-            .ok_or_else(not_found)?;
-        let allowed = state
-            .db
-            .run(move |c| {
-                Ok(me
-                    .actor
-                    .may(Action::ViewPlace, &places::scope_of(c, place_id)?))
-            })
-            .await?;
-        if !allowed {
-            return Err(not_found());
-        }
+    if !public && !back_office_sees(&req, &state, place_id).await? {
+        return Err(not_found());
     }
     let cache = if public { IMMUTABLE } else { PRIVATE };
     // A revalidation needs only the hash, not the bytes.
@@ -89,22 +75,64 @@ pub async fn serve(
         .body(stored.data))
 }
 
+/// Whether a signed-in back-office user may see what belongs to `place_id`
+/// (media nothing live shows yet). Only then the session is read: public
+/// media never touch (or set) it.
+async fn back_office_sees(req: &HttpRequest, state: &AppState, place_id: i64) -> AppResult<bool> {
+    let Ok(me) = CurrentUser::extract(req).await else {
+        return Ok(false);
+    };
+    state
+        .db
+        .run(move |c| {
+            Ok(me
+                .actor
+                .may(Action::ViewPlace, &places::scope_of(c, place_id)?))
+        })
+        .await
+}
+
 /// A lecture's HLS files (`lectures`): the playlist and its segments never
-/// change once made, so boxes may keep them.
+/// change once made, so boxes may keep them. An upload no live article
+/// plays yet is for the back office only, as images are.
 #[get("/media/video/{stream}/{name}")]
 pub async fn video(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (stream, name) = path.into_inner();
+    let not_found = || AppError::not_found("这个视频");
     let content_type = crate::lectures::content_type(&name);
-    let data = state
-        .db
-        .run(move |c| crate::lectures::file(c, &stream, &name))
-        .await?
-        .ok_or_else(|| AppError::not_found("这个视频"))?;
+    let (audience, data) = {
+        let stream = stream.clone();
+        let name = name.clone();
+        state
+            .db
+            .run(move |c| match crate::lectures::audience(c, &stream)? {
+                // One round trip for what boxes play.
+                Audience::Everyone => Ok((
+                    Audience::Everyone,
+                    crate::lectures::file(c, &stream, &name)?,
+                )),
+                private => Ok((private, None)),
+            })
+            .await?
+    };
+    let (cache, data) = match audience {
+        Audience::Everyone => ("public, max-age=86400", data),
+        Audience::Place(place_id) if back_office_sees(&req, &state, place_id).await? => (
+            PRIVATE,
+            state
+                .db
+                .run(move |c| crate::lectures::file(c, &stream, &name))
+                .await?,
+        ),
+        Audience::Place(_) => return Err(not_found()),
+    };
+    let data = data.ok_or_else(not_found)?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::CACHE_CONTROL, cache))
         .content_type(content_type)
         .body(data))
 }

@@ -34,14 +34,6 @@ struct ListPage {
     village: Option<Place>,
     rows: Vec<Household>,
     pager: Pager,
-    offset: chrono::FixedOffset,
-}
-
-impl ListPage {
-    /// A stored (UTC) time in the deployment's offset.
-    fn local(&self, t: &chrono::NaiveDateTime) -> String {
-        crate::time::format_local(*t, self.offset)
-    }
 }
 
 #[derive(Deserialize)]
@@ -89,7 +81,6 @@ async fn list(
         village,
         rows,
         pager: Pager::new(q.page.unwrap_or(1), PER_PAGE, total, &base),
-        offset: state.offset,
     })
 }
 

@@ -45,10 +45,18 @@ pub struct Layout {
     pub place_name: String,
     pub nav: Vec<NavItem>,
     pub csrf: String,
+    /// The deployment's offset: every time a page shows is local.
+    pub offset: chrono::FixedOffset,
 }
 
 impl Layout {
-    pub fn new(me: &CurrentUser, place_name: String, title: &str, active: &str) -> Layout {
+    pub fn new(
+        me: &CurrentUser,
+        place_name: String,
+        title: &str,
+        active: &str,
+        offset: chrono::FixedOffset,
+    ) -> Layout {
         let role = me.actor.role;
         let mut nav = vec![("/admin", "工作台")];
         if [
@@ -121,6 +129,7 @@ impl Layout {
             nav.push(("/admin/audit", "审计日志"));
         }
         Layout {
+            offset,
             css: super::assets::url("admin.css"),
             js: super::assets::url("admin.js"),
             title: title.to_string(),
@@ -157,7 +166,14 @@ pub async fn layout(
         .db
         .run(move |c| crate::places::get(c, place_id))
         .await?;
-    Ok(Layout::new(me, place.name, title, active))
+    Ok(Layout::new(me, place.name, title, active, state.offset))
+}
+
+impl Layout {
+    /// A stored (UTC) time in the deployment's offset, as pages show it.
+    pub fn local(&self, t: &chrono::NaiveDateTime) -> String {
+        crate::time::format_local(*t, self.offset)
+    }
 }
 
 /// A form page shown again after a failed submit: 400 with the messages.
