@@ -662,10 +662,10 @@ fn reading(
             value2,
             unit: "x",
             flag: "N",
-            taken_at: at,
+            taken_at: village_portal::db::Stamp(at),
             device: None,
             source: "admin",
-            created_at: at,
+            created_at: village_portal::db::Stamp(at),
         })
         .execute(&mut *app.conn())
         .expect("insert reading");

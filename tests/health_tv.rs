@@ -102,10 +102,10 @@ fn fixture(app: &TestApp) -> Fixture {
             value2,
             unit: kind.unit(),
             flag: "N",
-            taken_at: at,
+            taken_at: village_portal::db::Stamp(at),
             device: None,
             source: "admin",
-            created_at: t,
+            created_at: village_portal::db::Stamp(t),
         }
     };
     let mut rows = Vec::new();

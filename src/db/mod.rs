@@ -4,7 +4,10 @@
 //! inserted rows) lives in this module so the domain code stays portable.
 
 pub mod schema;
+mod stamp;
 mod workers;
+
+pub use stamp::Stamp;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::schema::{health_stations, households, residents};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, Stamp};
 use crate::error::AppResult;
 use crate::health::{self, ingest, Kind, NewObservation, NewResident, NewStation, Thresholds};
 use crate::places;
@@ -349,10 +349,10 @@ fn readings_of(
                 value2,
                 unit: kind.unit(),
                 flag: thresholds.flag_value(kind, value, value2).as_str(),
-                taken_at: at.with_nanosecond(0).unwrap_or(at),
+                taken_at: Stamp(at.with_nanosecond(0).unwrap_or(at)),
                 device: Some(device.into()),
                 source: "demo",
-                created_at: now,
+                created_at: Stamp(now),
             });
         };
         push(Kind::BloodPressure, sys, Some(dia), 0);

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{units, Kind, NewObservation, Station, Thresholds};
 use crate::db::schema::{households, observations, residents};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, Stamp};
 use crate::error::AppResult;
 
 /// A reading in its canonical unit, checked, not yet tied to a resident id.
@@ -191,10 +191,10 @@ pub fn new_row(
         flag: thresholds
             .flag_value(reading.kind, reading.value, reading.value2)
             .as_str(),
-        taken_at: reading.taken_at,
+        taken_at: Stamp(reading.taken_at),
         device: reading.device.clone(),
         source,
-        created_at: now,
+        created_at: Stamp(now),
     }
 }
 

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::{health_stations, observations, residents};
-use crate::db::DbConn;
+use crate::db::{DbConn, Stamp};
 use crate::error::{AppError, AppResult};
 
 pub use flags::{Flag, Thresholds};
@@ -254,10 +254,10 @@ pub struct NewObservation {
     pub value2: Option<f64>,
     pub unit: &'static str,
     pub flag: &'static str,
-    pub taken_at: NaiveDateTime,
+    pub taken_at: Stamp,
     pub device: Option<String>,
     pub source: &'static str,
-    pub created_at: NaiveDateTime,
+    pub created_at: Stamp,
 }
 
 #[derive(Debug, Clone, Insertable)]
