@@ -284,7 +284,9 @@ pub fn create(
     let (place, villages): (Place, Vec<Place>) = match &new.target {
         Target::Own => (places::get(conn, actor.place.id)?, Vec::new()),
         Target::Place(id) => (
-            places::get(conn, *id).map_err(|_| one_error("target", "所选的发布范围不存在"))?,
+            places::get(conn, *id).map_err(AppError::if_not_found(|| {
+                one_error("target", "所选的发布范围不存在")
+            }))?,
             Vec::new(),
         ),
         Target::Villages(ids) => {
