@@ -16,12 +16,12 @@ use chrono::{FixedOffset, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::access::{Action, Actor, PlaceKind, PlaceScope};
-use crate::articles::form::parse_local;
 use crate::audit::{self, Event};
 use crate::db::schema::{alert_villages, alerts};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
+use crate::time::parse_local_input;
 use crate::validate::{self, FieldErrors};
 
 /// Longest alert text, in characters.
@@ -197,11 +197,11 @@ impl AlertForm {
                 }
             },
         };
-        let starts_at = parse_local(&self.starts_at, offset).unwrap_or_else(|m| {
+        let starts_at = parse_local_input(&self.starts_at, offset).unwrap_or_else(|m| {
             errors.add("starts_at", m);
             None
         });
-        let ends_at = match parse_local(&self.ends_at, offset) {
+        let ends_at = match parse_local_input(&self.ends_at, offset) {
             Ok(Some(t)) => Some(t),
             Ok(None) => {
                 errors.add("ends_at", "请填写结束时间");
@@ -284,7 +284,9 @@ pub fn create(
     let (place, villages): (Place, Vec<Place>) = match &new.target {
         Target::Own => (places::get(conn, actor.place.id)?, Vec::new()),
         Target::Place(id) => (
-            places::get(conn, *id).map_err(|_| one_error("target", "所选的发布范围不存在"))?,
+            places::get(conn, *id).map_err(AppError::if_not_found(|| {
+                one_error("target", "所选的发布范围不存在")
+            }))?,
             Vec::new(),
         ),
         Target::Villages(ids) => {

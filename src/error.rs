@@ -77,6 +77,16 @@ impl AppError {
         move |e| AppError::internal(context, e)
     }
 
+    /// For `map_err` on a lookup: a "not found" becomes `instead()` (say, a
+    /// form's field error); any other failure, a database one included,
+    /// stays what it was.
+    pub fn if_not_found(instead: impl FnOnce() -> AppError) -> impl FnOnce(AppError) -> AppError {
+        move |e| match e {
+            AppError::NotFound(_) => instead(),
+            other => other,
+        }
+    }
+
     /// A state the portal's own checks should have made impossible.
     pub fn bug(context: impl Into<String>) -> Self {
         AppError::Internal {
@@ -231,5 +241,20 @@ mod tests {
             Box::new("dup".to_string()),
         ));
         assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    #[test]
+    fn only_a_not_found_is_turned_into_the_field_error() {
+        let field = || AppError::BadRequest("所选地点不存在".into());
+        let missing = AppError::from(Error::NotFound);
+        assert!(matches!(
+            AppError::if_not_found(field)(missing),
+            AppError::BadRequest(_)
+        ));
+        let broken = AppError::from(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("disk I/O error".to_string()),
+        ));
+        let kept = AppError::if_not_found(field)(broken);
+        assert_eq!(kept.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

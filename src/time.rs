@@ -37,6 +37,22 @@ pub fn local_day_start(day: NaiveDate, offset: FixedOffset) -> NaiveDateTime {
     local_midnight - chrono::Duration::seconds(offset.local_minus_utc() as i64)
 }
 
+/// `YYYY-MM-DDTHH:MM` (what `<input type="datetime-local">` sends) in local
+/// time to UTC; empty means none. The error is the message for the field.
+pub fn parse_local_input(s: &str, offset: FixedOffset) -> Result<Option<NaiveDateTime>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .ok_or_else(|| "时间格式应为 2026-01-31T08:00".to_string())?;
+    Ok(Some(
+        local - chrono::Duration::seconds(offset.local_minus_utc() as i64),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +74,24 @@ mod tests {
                 .and_hms_opt(16, 0, 0)
                 .unwrap()
         );
+    }
+    #[test]
+    fn local_form_input() {
+        let cst = FixedOffset::east_opt(8 * 3600).unwrap();
+        let utc = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(16, 0, 0)
+            .unwrap();
+        for s in [
+            "2026-12-01T00:00",
+            " 2026-12-01T00:00:00 ",
+            "2026-12-01 00:00",
+        ] {
+            assert_eq!(parse_local_input(s, cst), Ok(Some(utc)));
+        }
+        assert_eq!(parse_local_input("  ", cst), Ok(None));
+        assert!(parse_local_input("2026/12/01", cst)
+            .unwrap_err()
+            .contains("格式"));
     }
 }

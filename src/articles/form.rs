@@ -4,6 +4,7 @@ use chrono::{FixedOffset, NaiveDateTime};
 use serde::Deserialize;
 
 use super::{sanitize, Scope, Section, PARTY_CATEGORIES};
+use crate::time::parse_local_input;
 use crate::validate::{self, FieldErrors};
 
 pub const TITLE_MAX: usize = 60;
@@ -144,11 +145,11 @@ impl ArticleForm {
         } else {
             (None, None)
         };
-        let publish_at = parse_local(&self.publish_at, offset).unwrap_or_else(|m| {
+        let publish_at = parse_local_input(&self.publish_at, offset).unwrap_or_else(|m| {
             errors.add("publish_at", m);
             None
         });
-        let expire_at = parse_local(&self.expire_at, offset).unwrap_or_else(|m| {
+        let expire_at = parse_local_input(&self.expire_at, offset).unwrap_or_else(|m| {
             errors.add("expire_at", m);
             None
         });
@@ -176,22 +177,6 @@ impl ArticleForm {
             _ => Err(errors),
         }
     }
-}
-
-/// `YYYY-MM-DDTHH:MM` (what `<input type="datetime-local">` sends) in local
-/// time to UTC; empty means none.
-pub fn parse_local(s: &str, offset: FixedOffset) -> Result<Option<NaiveDateTime>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .ok_or_else(|| "时间格式应为 2026-01-31T08:00".to_string())?;
-    Ok(Some(
-        local - chrono::Duration::seconds(offset.local_minus_utc() as i64),
-    ))
 }
 
 /// A stored UTC time as the form field shows it.

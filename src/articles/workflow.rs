@@ -65,9 +65,9 @@ fn target_place(
         return Err(refuse_scope());
     }
     let place = match chosen {
-        Some(id) => {
-            places::scope_of(conn, id).map_err(|_| one_error("place_id", "所选地点不存在"))?
-        }
+        Some(id) => places::scope_of(conn, id).map_err(AppError::if_not_found(|| {
+            one_error("place_id", "所选地点不存在")
+        }))?,
         None if actor.place.kind == want => actor.place,
         None if want == PlaceKind::County => match actor.place.county_id {
             Some(c) => places::scope_of(conn, c)?,

@@ -1,5 +1,7 @@
 //! Reading the back office's multipart uploads (images, health CSV files,
-//! lecture videos): one field at a time, never past a byte limit.
+//! lecture videos): one field at a time, never past a byte limit. A field
+//! over its limit either fails at once or, where the form is shown again
+//! with the error, is read on (up to a second limit) and dropped.
 
 use actix_multipart::Field;
 use actix_web::http::header;
@@ -57,4 +59,34 @@ pub(super) async fn read_field(
     )
     .await?;
     Ok(data)
+}
+
+/// Reads a field whole, or answers `None` when it is longer than `limit`
+/// bytes. The rest of a too long field is read and dropped (so the browser,
+/// still sending, gets the page that says so), failing with
+/// `PayloadTooLarge` past `drain_limit` bytes in all.
+pub(super) async fn read_field_or_drain(
+    field: &mut Field,
+    limit: usize,
+    drain_limit: usize,
+) -> AppResult<Option<Vec<u8>>> {
+    let mut data = Vec::new();
+    let mut seen = 0usize;
+    let len = stream_field(
+        field,
+        drain_limit,
+        || AppError::PayloadTooLarge,
+        |chunk| {
+            seen += chunk.len();
+            if seen > limit {
+                // Too long: drop what was kept, go on draining.
+                data = Vec::new();
+            } else {
+                data.extend_from_slice(chunk);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok((len <= limit).then_some(data))
 }

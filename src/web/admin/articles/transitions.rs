@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::review::review_page;
 use crate::articles::{self, workflow};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::web::admin::field_errors;
 use crate::web::auth::{CsrfForm, CurrentUser};
 use crate::web::redirect;
 use crate::AppState;
@@ -37,7 +38,7 @@ async fn act(
             _ => workflow::archive(c, &actor, id, form.version),
         })
         .await;
-    match outcome {
+    match field_errors(outcome)? {
         Ok(a) => {
             let done = if what == "submit"
                 && a.live_revision_id.is_some()
@@ -54,14 +55,13 @@ async fn act(
             };
             Ok(redirect(&format!("{to}?saved={done}")))
         }
-        Err(AppError::Invalid(errors)) => {
+        Err(errors) => {
             let message = errors
                 .get("reason")
                 .unwrap_or("请检查填写的内容")
                 .to_string();
             review_page(state, me, id, Some(message), StatusCode::BAD_REQUEST).await
         }
-        Err(e) => Err(e),
     }
 }
 

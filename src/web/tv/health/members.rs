@@ -96,13 +96,15 @@ pub(super) async fn me_page(
             return pin_page(
                 &state,
                 &req,
-                &village,
-                township.as_ref(),
-                banner,
-                household.as_ref(),
-                "",
-                why,
-                now,
+                PinScreen {
+                    village: &village,
+                    township: township.as_ref(),
+                    banner,
+                    household: household.as_ref(),
+                    typed_household: "",
+                    why,
+                    now,
+                },
             );
         }
     };

@@ -57,20 +57,35 @@ pub(super) fn wrong_message(left: i32) -> String {
     format!("密码不对，请再试一次。还可以试 {left} 次。")
 }
 
+/// What the PIN page shows: the village, the household the box belongs to
+/// (if known) and why it is shown.
+pub(super) struct PinScreen<'a> {
+    pub village: &'a Place,
+    pub township: Option<&'a Place>,
+    pub banner: Banner,
+    pub household: Option<&'a Household>,
+    /// The STB id as typed into the form, shown again.
+    pub typed_household: &'a str,
+    pub why: Why,
+    pub now: NaiveDateTime,
+}
+
 /// Renders the PIN page with a fresh keypad (new random key codes, digits
 /// typed so far kept) and clears an ended grant.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn pin_page(
     state: &AppState,
     req: &HttpRequest,
-    village: &Place,
-    township: Option<&Place>,
-    banner: Banner,
-    household: Option<&Household>,
-    typed_household: &str,
-    why: Why,
-    now: NaiveDateTime,
+    screen: PinScreen<'_>,
 ) -> AppResult<HttpResponse> {
+    let PinScreen {
+        village,
+        township,
+        banner,
+        household,
+        typed_household,
+        why,
+        now,
+    } = screen;
     let code = &village.code;
     let mut frame = Frame::village(state, village, township, "我的健康档案", station_url(code))
         .with_alert(banner);
@@ -226,13 +241,15 @@ pub(super) async fn enter_pin(
         pin_page(
             &state,
             &req,
-            &village,
-            township.as_ref(),
-            banner.clone(),
-            household.as_ref(),
-            typed,
-            why,
-            now,
+            PinScreen {
+                village: &village,
+                township: township.as_ref(),
+                banner: banner.clone(),
+                household: household.as_ref(),
+                typed_household: typed,
+                why,
+                now,
+            },
         )
     };
     let Some(h) = household.as_ref() else {
