@@ -499,7 +499,9 @@ impl TvCache {
                 Claim::Wait(landing)
             }
             (Some(_), None) => Claim::Render(None, None),
-            (None, Some(older)) if self.busy() || (asks > BUSY_ASKS && inner.pacing(at).is_some()) => {
+            (None, Some(older))
+                if self.busy() || (asks > BUSY_ASKS && inner.pacing(at).is_some()) =>
+            {
                 self.stale.fetch_add(1, Ordering::Relaxed);
                 if self.enqueue() {
                     Claim::Refresh(take_off(&self.inner, &mut inner, key), older)

@@ -52,7 +52,9 @@ pub async fn pages(
             }
             // The gate answered with the village's older view, whose new one
             // is loading: a page rendered now would not be kept.
-            Claim::Refresh(_, older) | Claim::Render(_, Some(older)) if !view_current(cache, &req) => {
+            Claim::Refresh(_, older) | Claim::Render(_, Some(older))
+                if !view_current(cache, &req) =>
+            {
                 let res = respond(req.request(), &older);
                 return Ok(req.into_response(res));
             }
