@@ -413,11 +413,12 @@ fn store_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    // In the station index's order (stable: a file's own order otherwise):
-    // rows then go to that index's end, where pages split cheaply. Sorting
-    // by the unique rule's columns instead scattered them over it and
-    // halved the rate of a time-ordered file (measured).
-    batch.sort_by_key(|o| o.taken_at);
+    // In the unique rule's order: inserts touch neighbouring pages. (The
+    // station index's order, tried, was a third slower on a time-ordered
+    // file.)
+    batch.sort_unstable_by(|a, b| {
+        (a.resident_id, &a.code, a.taken_at).cmp(&(b.resident_id, &b.code, b.taken_at))
+    });
     let added = db::write(conn, |conn| {
         Ok::<_, AppError>(ingest::insert_skipping_duplicates(conn, batch)?)
     })?;
