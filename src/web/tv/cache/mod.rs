@@ -65,6 +65,11 @@ const BUSY_RENDERS: usize = 4;
 /// Background renders at once (the rest queue, in the order asked: the
 /// most watched pages first).
 const BACKGROUND_RENDERS: usize = 1;
+/// Village views loaded in the background at once: a county notice makes
+/// every view old, and loading them all together took every database
+/// thread, so the next read of the generations (which every TV request
+/// waits for) queued behind them (p99 ~100 ms on PostgreSQL).
+const BACKGROUND_VIEWS: usize = 2;
 /// Pages waiting for a background render at most; past it, an old page's
 /// older copy answers and the page is claimed again by a later request
 /// (each waiting render holds its request).
@@ -251,6 +256,7 @@ pub struct TvCache {
     /// Renders under way, and the background renders' turns.
     rendering: AtomicUsize,
     background: Semaphore,
+    background_views: Semaphore,
     /// Background renders waiting or under way.
     queued: AtomicUsize,
     hits: AtomicU64,
@@ -271,6 +277,7 @@ impl Default for TvCache {
             listening: AtomicBool::new(false),
             rendering: AtomicUsize::new(0),
             background: Semaphore::new(BACKGROUND_RENDERS),
+            background_views: Semaphore::new(BACKGROUND_VIEWS),
             queued: AtomicUsize::new(0),
             hits: AtomicU64::new(0),
             stale: AtomicU64::new(0),
@@ -406,6 +413,8 @@ impl TvCache {
                     let state = state.clone();
                     let code = code.to_string();
                     actix_web::rt::spawn(async move {
+                        // The semaphore is never closed; without a turn it loads anyway.
+                        let _turn = state.tv_cache.background_views.acquire().await.ok();
                         if let Err(e) = state.tv_cache.load_view(&state, &code).await {
                             log::warn!("tv cache: loading the view of {code} failed: {e}");
                         }
