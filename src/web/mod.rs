@@ -22,6 +22,34 @@ use askama::Template;
 use crate::error::AppError;
 use crate::AppState;
 
+/// The pager under a list, as templates show it (`templates/admin/_pager.html`
+/// and `templates/tv/_pager.html`): numbers and the links to the neighbours.
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    /// Rows in the whole list (the back office shows it).
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `paged` brought within `total` rows; `base` is the list's address
+    /// with its other parameters, ending in `?` or `&` (`page=N` follows).
+    pub fn new(paged: crate::pager::Pager, total: i64, base: &str) -> Pager {
+        let paged = paged.within(total);
+        let (prev, next) = paged.neighbours(total);
+        let link = |p: i64| format!("{base}page={p}");
+        Pager {
+            page: paged.page(),
+            pages: paged.pages(total),
+            total,
+            prev: prev.map(link),
+            next: next.map(link),
+        }
+    }
+}
+
 /// Renders a template as an HTML response.
 pub fn render(t: &impl Template) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()

@@ -5,13 +5,14 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{layout, Layout, Pager};
+use super::{layout, Layout};
 use crate::access::Action;
 use crate::audit::{self, Entry, Filter};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, Place};
 use crate::web::auth::CurrentUser;
 use crate::web::render;
+use crate::web::Pager;
 use crate::AppState;
 
 const PER_PAGE: i64 = 50;
@@ -154,7 +155,7 @@ async fn page(
     );
     render(&AuditPage {
         layout,
-        pager: Pager::new(page, PER_PAGE, total, &base),
+        pager: Pager::new(crate::pager::Pager::new(page, PER_PAGE), total, &base),
         q,
         actions,
         places,

@@ -4,13 +4,14 @@ use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{field_errors, invalid, layout, Layout, Pager};
+use super::{field_errors, invalid, layout, Layout};
 use crate::access::{Action, Actor, PlaceKind};
 use crate::error::{AppError, AppResult};
 use crate::households::{self, Household, HouseholdForm};
 use crate::places::{self, Place};
 use crate::validate::FieldErrors;
 use crate::web::auth::{CsrfForm, CurrentUser};
+use crate::web::Pager;
 use crate::web::{redirect, render};
 use crate::AppState;
 
@@ -80,7 +81,11 @@ async fn list(
         villages,
         village,
         rows,
-        pager: Pager::new(q.page.unwrap_or(1), PER_PAGE, total, &base),
+        pager: Pager::new(
+            crate::pager::Pager::new(q.page.unwrap_or(1), PER_PAGE),
+            total,
+            &base,
+        ),
     })
 }
 

@@ -15,13 +15,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::upload::{declared_length, read_field};
-use super::{layout, Layout, Pager};
+use super::{layout, Layout};
 use crate::access::{Action, Actor, PlaceScope};
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Media};
 use crate::places::{self, Place};
 use crate::web::auth::{check_csrf, CurrentUser};
 use crate::web::render;
+use crate::web::Pager;
 use crate::AppState;
 
 const PER_PAGE: i64 = 24;
@@ -264,7 +265,7 @@ async fn library(
     let base = format!("/admin/media?place={}&", place.id);
     render(&LibraryPage {
         layout,
-        pager: Pager::new(page, PER_PAGE, total, &base),
+        pager: Pager::new(crate::pager::Pager::new(page, PER_PAGE), total, &base),
         place,
         choices,
         rows,

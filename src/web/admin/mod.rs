@@ -238,30 +238,6 @@ impl PhotoPicker {
     }
 }
 
-/// A page of a paginated list: numbers and links.
-pub struct Pager {
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
-impl Pager {
-    /// `base` is the list's address with its filters, ending in `?` or `&`.
-    pub fn new(page: i64, per_page: i64, total: i64, base: &str) -> Pager {
-        let pager = crate::pager::Pager::new(page, per_page).within(total);
-        let (prev, next) = pager.neighbours(total);
-        Pager {
-            page: pager.page(),
-            pages: pager.pages(total),
-            total,
-            prev: prev.map(|p| format!("{base}page={p}")),
-            next: next.map(|p| format!("{base}page={p}")),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
 struct Dashboard {

@@ -11,6 +11,7 @@ use super::{home_url, page_number, Frame, Screen, Tile};
 use crate::articles::{self, screen, Article, Revision, Section};
 use crate::error::{AppError, AppResult};
 use crate::media::{self, Rendition};
+use crate::web::Pager;
 use crate::AppState;
 
 /// A party-building category tab.
@@ -18,14 +19,6 @@ pub struct Tab {
     pub href: String,
     pub label: &'static str,
     pub active: bool,
-}
-
-/// The controls below a list: 上一页/下一页 and "第 N/M 页".
-struct Pager {
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
 }
 
 /// What fills the room under a short list: the start of its newest item.
@@ -46,10 +39,8 @@ pub(super) struct ListPage {
     pub(super) filler: Option<Filler>,
     pub(super) tabs: Vec<Tab>,
     pub(super) rows: Vec<Tile>,
-    pub(super) page: i64,
-    pub(super) pages: i64,
-    pub(super) prev: Option<String>,
-    pub(super) next: Option<String>,
+    /// 上一页/下一页 and 第 N/M 页 below the rows.
+    pub(super) pager: Pager,
 }
 
 /// Whether `cat` names a tab of 党建园地 (an article category or 组织生活).
@@ -98,10 +89,7 @@ struct VideosPage {
     /// The size posters are drawn at.
     poster_w: u32,
     poster_h: u32,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 #[derive(Deserialize)]
@@ -185,20 +173,17 @@ pub async fn section_list(
         })
         .await?;
     let code = &view.village.code;
-    let paged = crate::pager::Pager::new(asked, per_page).within(total);
-    let (page, pages) = (paged.page(), paged.pages(total));
     let base = format!("/tv/v/{code}/{}", section.as_str());
     let cat_param = category
         .as_deref()
         .map(|c| format!("cat={c}&"))
         .unwrap_or_default();
-    let link = |p: i64| format!("{base}?{cat_param}page={p}");
-    let pager = Pager {
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
-    };
+    let pager = Pager::new(
+        crate::pager::Pager::new(asked, per_page),
+        total,
+        &format!("{base}?{cat_param}"),
+    );
+    let page = pager.page;
     let mut frame = Frame::village(
         state,
         &view.village,
@@ -239,10 +224,7 @@ pub async fn section_list(
             videos,
             poster_w,
             poster_h,
-            page: pager.page,
-            pages: pager.pages,
-            prev: pager.prev,
-            next: pager.next,
+            pager,
         })?
     } else {
         let tabs = if section == Section::Party {
@@ -284,10 +266,7 @@ pub async fn section_list(
             filler,
             tabs,
             rows,
-            page: pager.page,
-            pages: pager.pages,
-            prev: pager.prev,
-            next: pager.next,
+            pager,
         })?
     };
     Ok(cacheable_page(res, page, asked, view.until))

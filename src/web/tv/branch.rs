@@ -12,6 +12,7 @@ use super::{home_url, Frame, Screen, Tile};
 use crate::error::AppResult;
 use crate::media::{self, Rendition, TILE_SIZE};
 use crate::roster::life::{self, PublicMeeting};
+use crate::web::Pager;
 use crate::AppState;
 
 /// The tab's `cat` value on `/tv/v/{village}/party`.
@@ -44,10 +45,13 @@ pub async fn life_list(
         .run(move |c| life::on_tv(c, village_id, asked, per_page))
         .await?;
     let code = &view.village.code;
-    let paged = crate::pager::Pager::new(asked, per_page).within(total);
-    let (page, pages) = (paged.page(), paged.pages(total));
     let base = format!("/tv/v/{code}/party");
-    let link = |p: i64| format!("{base}?cat={LIFE}&page={p}");
+    let pager = Pager::new(
+        crate::pager::Pager::new(asked, per_page),
+        total,
+        &format!("{base}?cat={LIFE}&"),
+    );
+    let page = pager.page;
     let mut frame = Frame::village(
         state,
         &view.village,
@@ -88,10 +92,7 @@ pub async fn life_list(
         filler: None,
         tabs: party_tabs(&base, Some(LIFE)),
         rows,
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+        pager,
     })?;
     Ok(cacheable_page(res, page, asked, view.until))
 }

@@ -42,10 +42,7 @@ struct ListPage {
     wall_href: String,
     tiles: Vec<CameraTile>,
     every: String,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: crate::web::Pager,
 }
 
 #[derive(Template)]
@@ -201,27 +198,21 @@ pub async fn list_page(
     let now = crate::time::now();
     let frame = frame(state, view, "雪亮监控", home_url(code), banner).paged();
     // Tiles as many and as large as the screen's video posters; the wall
-    // takes the first tile of the first page.
-    let per = frame.screen.posters() as usize;
+    // takes the first tile of the first page: it is paged as one tile more,
+    // before the cameras (which start a tile later).
+    let per = frame.screen.posters();
     let (tile_w, tile_h) = frame.screen.poster_size();
-    let per_page = |p: i64| if p == 1 { per - 1 } else { per };
-    let pages = if list.len() < per {
-        1
-    } else {
-        1 + (list.len() - (per - 1)).div_ceil(per) as i64
-    };
+    let total = list.len() as i64 + 1;
     let asked = page_number(page);
-    let page = asked.clamp(1, pages);
-    let skip = if page == 1 {
-        0
-    } else {
-        (per - 1) + (page as usize - 2) * per
-    };
+    let paged = crate::pager::Pager::new(asked, per).within(total);
+    let page = paged.page();
+    let skip = (paged.offset() - 1).max(0) as usize;
+    let take = if page == 1 { per - 1 } else { per };
     let first_number = if page == 1 { 2 } else { 1 };
     let tiles = list
         .iter()
         .skip(skip)
-        .take(per_page(page))
+        .take(take as usize)
         .enumerate()
         .map(|(i, c)| CameraTile {
             number: i + first_number,
@@ -237,7 +228,6 @@ pub async fn list_page(
                 .unwrap_or_else(|| "暂无画面".into()),
         })
         .collect();
-    let link = |p: i64| format!("/tv/v/{code}/cameras?page={p}");
     let res = super::super::render(&ListPage {
         frame,
         tile_w,
@@ -246,10 +236,7 @@ pub async fn list_page(
         wall_href: format!("/tv/v/{code}/cameras/wall"),
         tiles,
         every: every(state),
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+        pager: crate::web::Pager::new(paged, total, &format!("/tv/v/{code}/cameras?")),
     })?;
     let until = view.until.min(next_change(&list, now));
     Ok(cacheable_page(res, page, asked, until))

@@ -277,10 +277,7 @@ struct SectionPage {
 struct VillagesPage {
     frame: Frame,
     tiles: Vec<Tile>,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: crate::web::Pager,
 }
 
 #[derive(Template)]
@@ -575,7 +572,6 @@ async fn villages(
         .await?;
     let total = all.len() as i64;
     let paged = crate::pager::Pager::new(query.number(), per_page).within(total);
-    let (page, pages) = (paged.page(), paged.pages(total));
     let tiles = all
         .into_iter()
         .skip(paged.offset() as usize)
@@ -601,14 +597,10 @@ async fn villages(
         ],
     )
     .on(screen);
-    let link = |p: i64| format!("/tv/villages?page={p}");
     super::render(&VillagesPage {
         frame,
         tiles,
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+        pager: crate::web::Pager::new(paged, total, "/tv/villages?"),
     })
 }
 

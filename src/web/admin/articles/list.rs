@@ -9,9 +9,10 @@ use super::working_places;
 use crate::articles::{self, workflow, Air, ListFilter, RevState, Section};
 use crate::error::{AppError, AppResult};
 use crate::places::Place;
-use crate::web::admin::{layout, Layout, Pager};
+use crate::web::admin::{layout, Layout};
 use crate::web::auth::CurrentUser;
 use crate::web::render;
+use crate::web::Pager;
 use crate::AppState;
 
 const PER_PAGE: i64 = 20;
@@ -155,7 +156,7 @@ pub(super) async fn list(
     );
     render(&ListPage {
         layout,
-        pager: Pager::new(page, PER_PAGE, total, &base),
+        pager: Pager::new(crate::pager::Pager::new(page, PER_PAGE), total, &base),
         q,
         sections: Section::ALL
             .iter()

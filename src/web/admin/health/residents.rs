@@ -12,8 +12,9 @@ use crate::health::Resident;
 use crate::households::Household;
 use crate::places::Place;
 use crate::validate::FieldErrors;
-use crate::web::admin::{field_errors, invalid, layout, Layout, Pager};
+use crate::web::admin::{field_errors, invalid, layout, Layout};
 use crate::web::auth::{CsrfForm, CurrentUser};
+use crate::web::Pager;
 use crate::web::{redirect, render};
 use crate::AppState;
 
@@ -69,7 +70,7 @@ pub(super) async fn residents(
     );
     render(&ResidentsPage {
         layout,
-        pager: Pager::new(page, PER_PAGE, total, &base),
+        pager: Pager::new(crate::pager::Pager::new(page, PER_PAGE), total, &base),
         villages,
         village,
         search,

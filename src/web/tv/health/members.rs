@@ -7,10 +7,7 @@ use super::*;
 pub(super) struct MembersPage {
     frame: Frame,
     tiles: Vec<Tile>,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: crate::web::Pager,
 }
 
 /// The frame of the pages behind the PIN: every way out ends access.
@@ -112,7 +109,6 @@ pub(super) async fn me_page(
     let per = Screen::of(&req).tiles();
     let total = members.len() as i64;
     let paged = crate::pager::Pager::new(query.number(), per).within(total);
-    let (page, pages) = (paged.page(), paged.pages(total));
     let tiles: Vec<Tile> = members
         .into_iter()
         .skip(paged.offset() as usize)
@@ -143,17 +139,14 @@ pub(super) async fn me_page(
         ("红", "首页", "red"),
         ("黄", "健康", "yellow"),
     ];
-    if pages > 1 {
+    let pager = crate::web::Pager::new(paged, total, &format!("{}?", me_url(&code)));
+    if pager.pages > 1 {
         frame.legend.insert(3, ("翻页键", "翻页", ""));
     }
-    let link = |p: i64| format!("{}?page={p}", me_url(&code));
     let res = crate::web::render(&MembersPage {
         frame,
         tiles,
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+        pager,
     });
     with_grant(&state, &code, &grant, res)
 }

@@ -27,12 +27,13 @@ pub(super) async fn mine_page(
         .run(move |c| voice::of_household(c, id, filing::MINE_MAX))
         .await?;
     let per = (screen.rows() - 1).max(3);
-    let pages = ((all.len() as i64 + per - 1) / per).max(1);
-    let page = crate::web::tv::page_number(query.page.as_deref()).clamp(1, pages);
+    let total = all.len() as i64;
+    let paged = crate::pager::Pager::new(crate::web::tv::page_number(query.page.as_deref()), per)
+        .within(total);
     let base = ctx.base();
     let shown: Vec<&Request> = all
         .iter()
-        .skip(((page - 1) * per) as usize)
+        .skip(paged.offset() as usize)
         .take(per as usize)
         .collect();
     let mut res_page = VoicePage {
@@ -68,23 +69,18 @@ pub(super) async fn mine_page(
             o
         });
     }
-    if pages > 1 {
+    let pager = crate::web::Pager::new(paged, total, &format!("{base}/mine?"));
+    if pager.pages > 1 {
         res_page.frame = res_page.frame.paged();
-        if page > 1 {
-            res_page.opts.push(Opt::plain(
-                "page-prev",
-                format!("{base}/mine?page={}", page - 1),
-                "上一页",
-            ));
+        if let Some(prev) = pager.prev {
+            res_page.opts.push(Opt::plain("page-prev", prev, "上一页"));
         }
-        if page < pages {
-            res_page.opts.push(Opt::plain(
-                "page-next",
-                format!("{base}/mine?page={}", page + 1),
-                "下一页",
-            ));
+        if let Some(next) = pager.next {
+            res_page.opts.push(Opt::plain("page-next", next, "下一页"));
         }
-        res_page.lines.push(format!("第 {page}/{pages} 页"));
+        res_page
+            .lines
+            .push(format!("第 {}/{} 页", pager.page, pager.pages));
     }
     no_store(crate::web::render(&res_page)?)
 }
