@@ -473,15 +473,19 @@ impl TvCache {
         Ok(Some(view))
     }
 
-    /// Whether pages rendered with `view` would be kept (it is up to date).
-    fn current(&self, view: &VillageView) -> bool {
-        self.lock().fresh(view.deps.as_ref())
-    }
-
     /// What to do for a request of the page under `key`, decided in one
     /// step: answer a kept copy, render, or wait for another's render (once:
-    /// a request that `waited` renders after all).
-    fn claim(&self, key: &str, now: NaiveDateTime, waited: bool) -> Claim {
+    /// a request that `waited` renders after all). `view` is the village
+    /// view the gate found: an older one (its new one loading, see `view`)
+    /// means a page rendered now would not be kept, so an older page
+    /// answers and nothing is claimed.
+    fn claim(
+        &self,
+        key: &str,
+        now: NaiveDateTime,
+        waited: bool,
+        view: Option<&VillageView>,
+    ) -> Claim {
         // Read the clock before the lock: every page request passes here.
         let at = Instant::now();
         let mut inner = self.lock();
@@ -498,8 +502,12 @@ impl TvCache {
             }
             None => None,
         };
-        match (inner.flights.get(key).cloned(), older) {
-            (Some(_), Some(older)) => {
+        // Being rendered already, or the village's view is older (a page
+        // rendered now would not be kept): the older copy answers.
+        let landing = inner.flights.get(key).cloned();
+        let answer_older = landing.is_some() || view.is_some_and(|v| !inner.fresh(v.deps.as_ref()));
+        match (landing, older) {
+            (_, Some(older)) if answer_older => {
                 self.stale.fetch_add(1, Ordering::Relaxed);
                 Claim::Older(older)
             }
@@ -507,7 +515,7 @@ impl TvCache {
                 self.waits.fetch_add(1, Ordering::Relaxed);
                 Claim::Wait(landing)
             }
-            (Some(_), None) => Claim::Render(None, None),
+            (Some(_), _) => Claim::Render(None, None),
             (None, Some(older))
                 if self.busy() || (asks > BUSY_ASKS && inner.pacing(at).is_some()) =>
             {
@@ -721,22 +729,23 @@ mod tests {
     #[actix_web::test]
     async fn one_render_at_a_time_per_page() {
         let cache = TvCache::default();
-        let Claim::Render(Some(flight), None) = cache.claim("hd:/tv/v/g?", now(), false) else {
+        let Claim::Render(Some(flight), None) = cache.claim("hd:/tv/v/g?", now(), false, None)
+        else {
             panic!("the first request renders");
         };
-        let Claim::Wait(mut landing) = cache.claim("hd:/tv/v/g?", now(), false) else {
+        let Claim::Wait(mut landing) = cache.claim("hd:/tv/v/g?", now(), false, None) else {
             panic!("a second request of the same page waits");
         };
         assert!(
             matches!(
-                cache.claim("hd:/tv/v/other?", now(), false),
+                cache.claim("hd:/tv/v/other?", now(), false, None),
                 Claim::Render(Some(_), None)
             ),
             "other pages do not wait"
         );
         assert!(
             matches!(
-                cache.claim("hd:/tv/v/g?", now(), true),
+                cache.claim("hd:/tv/v/g?", now(), true, None),
                 Claim::Render(None, None)
             ),
             "nobody waits twice"
@@ -745,7 +754,7 @@ mod tests {
         // The render ended: the waiter wakes, and the page may be claimed again.
         assert!(landing.changed().await.is_err());
         assert!(matches!(
-            cache.claim("hd:/tv/v/g?", now(), true),
+            cache.claim("hd:/tv/v/g?", now(), true, None),
             Claim::Render(Some(_), None)
         ));
         assert_eq!(cache.stats().waits, 1);
@@ -755,23 +764,84 @@ mod tests {
     fn older_copies_answer_while_the_page_renders_anew() {
         let key = "hd:/tv/v/g/notices?";
         let cache = cache_with(key, 1);
-        assert!(matches!(cache.claim(key, now(), false), Claim::Fresh(_)));
+        assert!(matches!(
+            cache.claim(key, now(), false, None),
+            Claim::Fresh(_)
+        ));
         village_changes(&cache);
         // Quiet: the first request renders the new page itself (a publish
         // shows at once); those arriving meanwhile get the older copy.
-        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false) else {
+        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false, None) else {
             panic!("the first request after a change renders");
         };
-        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        assert!(matches!(
+            cache.claim(key, now(), false, None),
+            Claim::Older(_)
+        ));
         drop(flight);
         // Past its time, a page is older too.
         let later = now() + chrono::Duration::hours(2);
         assert!(matches!(
-            cache.claim(key, later, false),
+            cache.claim(key, later, false, None),
             Claim::Render(Some(_), Some(_))
         ));
         let stats = cache.stats();
         assert_eq!((stats.hits, stats.stale, stats.waits), (1, 1, 0));
+    }
+
+    /// A view as the gate would find it, loaded at `deps`.
+    fn view_at(deps: Option<Deps>) -> VillageView {
+        let place = crate::places::Place {
+            id: 1,
+            code: "g".into(),
+            name: "耿井村".into(),
+            kind: "village".into(),
+            parent_id: None,
+            created_at: now(),
+            updated_at: now(),
+        };
+        VillageView {
+            village: place,
+            township: None,
+            scope: crate::access::PlaceScope::village(1, None, None),
+            alert: None,
+            until: now() + chrono::Duration::hours(1),
+            deps,
+        }
+    }
+
+    #[test]
+    fn with_an_older_view_the_older_page_answers_and_nothing_is_claimed() {
+        let key = "hd:/tv/v/g/news?";
+        let cache = cache_with(key, 1);
+        let older_view = view_at(Some(Deps {
+            flush: 0,
+            places: [(1, 1), (0, 0), (0, 0)],
+        }));
+        village_changes(&cache);
+        let busy: Vec<Rendering<'_>> = (0..BUSY_RENDERS).map(|_| cache.rendering()).collect();
+        for view in [older_view, view_at(None)] {
+            assert!(matches!(
+                cache.claim(key, now(), false, Some(&view)),
+                Claim::Older(_)
+            ));
+        }
+        assert!(cache.lock().flights.is_empty(), "no render claimed");
+        assert_eq!(
+            cache.queued.load(Ordering::SeqCst),
+            0,
+            "no queue place taken"
+        );
+        // With the new view the page renders behind its older copy.
+        let new_view = view_at(Some(Deps {
+            flush: 0,
+            places: [(1, 2), (0, 0), (0, 0)],
+        }));
+        assert!(matches!(
+            cache.claim(key, now(), false, Some(&new_view)),
+            Claim::Refresh(..)
+        ));
+        drop(busy);
     }
 
     #[test]
@@ -780,24 +850,30 @@ mod tests {
         let cache = cache_with(key, 1);
         village_changes(&cache);
         let busy: Vec<Rendering<'_>> = (0..BUSY_RENDERS).map(|_| cache.rendering()).collect();
-        let Claim::Refresh(flight, _) = cache.claim(key, now(), false) else {
+        let Claim::Refresh(flight, _) = cache.claim(key, now(), false, None) else {
             panic!("in a rush the older copy answers and the page renders behind it");
         };
-        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        assert!(matches!(
+            cache.claim(key, now(), false, None),
+            Claim::Older(_)
+        ));
         // A page never kept before is rendered for the box that asked.
         assert!(matches!(
-            cache.claim("hd:/tv/v/g/party?", now(), false),
+            cache.claim("hd:/tv/v/g/party?", now(), false, None),
             Claim::Render(Some(_), None)
         ));
         drop(flight);
         // A full queue takes no more: the older copy answers, nothing waits.
         cache.queued.store(BACKGROUND_QUEUE, Ordering::SeqCst);
-        assert!(matches!(cache.claim(key, now(), false), Claim::Older(_)));
+        assert!(matches!(
+            cache.claim(key, now(), false, None),
+            Claim::Older(_)
+        ));
         assert!(cache.lock().flights.is_empty());
         cache.queued.store(0, Ordering::SeqCst);
         drop(busy);
         assert!(matches!(
-            cache.claim(key, now(), false),
+            cache.claim(key, now(), false, None),
             Claim::Render(Some(_), Some(_))
         ));
         assert_eq!(cache.stats().stale, 3);
@@ -811,7 +887,7 @@ mod tests {
         // A render of an old page took 5 ms: the next waits 10 ms.
         cache.paced_after(Duration::from_millis(5));
         // A quiet instance renders the page for the box that asks.
-        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false) else {
+        let Claim::Render(Some(flight), Some(_)) = cache.claim(key, now(), false, None) else {
             panic!("quiet: the box that asks gets the new page");
         };
         drop(flight);
@@ -822,19 +898,19 @@ mod tests {
         };
         let wait = cache.pacing().expect("paced");
         assert!(wait <= Duration::from_millis(5) * PACE, "{wait:?}");
-        let Claim::Refresh(flight, _) = cache.claim(key, now(), false) else {
+        let Claim::Refresh(flight, _) = cache.claim(key, now(), false, None) else {
             panic!("while paced the older copy answers and the page renders behind it");
         };
         drop(flight);
         // Pages never kept are not paced: the box has nothing else to see.
         assert!(matches!(
-            cache.claim("hd:/tv/v/g/videos?", now(), false),
+            cache.claim("hd:/tv/v/g/videos?", now(), false, None),
             Claim::Render(Some(_), None)
         ));
         std::thread::sleep(wait + Duration::from_millis(1));
         assert!(cache.pacing().is_none());
         assert!(matches!(
-            cache.claim(key, now(), false),
+            cache.claim(key, now(), false, None),
             Claim::Render(Some(_), Some(_))
         ));
     }
@@ -856,12 +932,12 @@ mod tests {
         let key = "hd:/tv/v/g/a/7?";
         let cache = cache_with(key, 1);
         village_changes(&cache);
-        let Claim::Render(_, Some(older)) = cache.claim(key, now(), false) else {
+        let Claim::Render(_, Some(older)) = cache.claim(key, now(), false, None) else {
             panic!("renders");
         };
         cache.forget(key, &older);
         assert!(matches!(
-            cache.claim(key, now(), false),
+            cache.claim(key, now(), false, None),
             Claim::Render(Some(_), None)
         ));
         assert_eq!(cache.stats().pages, 0);

@@ -39,22 +39,16 @@ pub async fn pages(
     let cache = &state.tv_cache;
     // The gate has read the generations already for village pages.
     let key = page_key(req.path(), req.query_string(), Screen::of(req.request()));
+    // The view the gate found (pages of a village depend on it).
+    let view = req.extensions().get::<Village>().map(|v| v.0.clone());
     let mut waited = false;
     let (flight, older) = loop {
-        match cache.claim(&key, crate::time::now(), waited) {
+        match cache.claim(&key, crate::time::now(), waited, view.as_deref()) {
             Claim::Fresh(page) => {
                 let res = respond(req.request(), &page);
                 return Ok(req.into_response(res));
             }
             Claim::Older(older) => {
-                let res = respond(req.request(), &older);
-                return Ok(req.into_response(res));
-            }
-            // The gate answered with the village's older view, whose new one
-            // is loading: a page rendered now would not be kept.
-            Claim::Refresh(_, older) | Claim::Render(_, Some(older))
-                if !view_current(cache, &req) =>
-            {
                 let res = respond(req.request(), &older);
                 return Ok(req.into_response(res));
             }
@@ -83,14 +77,6 @@ pub async fn pages(
         }
         Rendered::Passed(res) => res,
     })
-}
-
-/// Whether the village view the gate found is up to date (no view: the
-/// page does not depend on one).
-fn view_current(cache: &TvCache, req: &ServiceRequest) -> bool {
-    req.extensions()
-        .get::<Village>()
-        .is_none_or(|v| cache.current(v))
 }
 
 /// A page rendered anew in the background while its older copy is served:
